@@ -1,0 +1,48 @@
+// Package sqlitedb opens the product's SQLite files (modernc.org/sqlite, no
+// cgo) with the settings every store wants, and applies their migrations.
+package sqlitedb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"iotahome/migrations"
+)
+
+// Open opens (creating if needed) the SQLite file at path and migrates it to
+// the newest schema of the named database. WAL mode lets readers run while a
+// writer commits; busy_timeout makes concurrent writers wait instead of
+// failing; synchronous=NORMAL is durable across process crashes in WAL mode
+// (a power cut may lose the last transactions, never corrupt the file).
+func Open(ctx context.Context, path string, name migrations.Database) (*sql.DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create directory for %s: %w", path, err)
+		}
+	}
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := migrations.Apply(ctx, db, name); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
