@@ -1,0 +1,181 @@
+// Package websession gives an Echo site browser sessions, CSRF protection on
+// every form and the security headers both iotahome sites send. It keeps no
+// state itself: sessions live in the site's own database behind Store, so
+// they survive restarts and each site (My Home, Wattt) keeps its own.
+package websession
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// ErrNoSession is what Store.SessionAccount returns for an unknown or
+// expired session id.
+var ErrNoSession = errors.New("websession: no such session")
+
+// Store maps session ids to account ids. Each site's store implements it.
+// Ids are opaque strings; a site that numbers its accounts formats them.
+type Store interface {
+	// CreateSession records that id belongs to accountID until expires.
+	CreateSession(ctx context.Context, id, accountID string, expires time.Time) error
+	// SessionAccount returns the account of a live session, or ErrNoSession.
+	SessionAccount(ctx context.Context, id string, now time.Time) (accountID string, err error)
+	// DeleteSession forgets id (logout). Deleting an unknown id is not an error.
+	DeleteSession(ctx context.Context, id string) error
+}
+
+// Config names the cookies of one site. Both sites may run on the same host
+// with different ports, and browsers do not separate cookies by port, so the
+// names must differ per site.
+type Config struct {
+	// CookieName of the session cookie, e.g. "myhome_session".
+	CookieName string
+	// MaxAge of a session; 0 means 30 days.
+	MaxAge time.Duration
+}
+
+// Manager issues and resolves sessions for one site.
+type Manager struct {
+	store  Store
+	cookie string
+	maxAge time.Duration
+	now    func() time.Time
+}
+
+// New returns a Manager for a site whose sessions live in store.
+func New(store Store, cfg Config) *Manager {
+	if cfg.MaxAge == 0 {
+		cfg.MaxAge = 30 * 24 * time.Hour
+	}
+	if cfg.CookieName == "" {
+		cfg.CookieName = "session"
+	}
+	return &Manager{store: store, cookie: cfg.CookieName, maxAge: cfg.MaxAge, now: time.Now}
+}
+
+// context keys under which Middleware leaves what it found.
+const (
+	accountKey = "websession.account"
+	sessionKey = "websession.id"
+)
+
+// Middleware resolves the session cookie (if any) to an account, which
+// handlers read with AccountID. A request without a valid session simply has
+// no account; use RequireAccount on routes that need one.
+func (m *Manager) Middleware() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ck, err := c.Cookie(m.cookie)
+			if err != nil || ck.Value == "" || len(ck.Value) > 64 {
+				return next(c)
+			}
+			acct, err := m.store.SessionAccount(c.Request().Context(), ck.Value, m.now())
+			switch {
+			case errors.Is(err, ErrNoSession):
+				m.clearCookie(c)
+			case err != nil:
+				return fmt.Errorf("websession: look up session: %w", err)
+			default:
+				c.Set(accountKey, acct)
+				c.Set(sessionKey, ck.Value)
+			}
+			return next(c)
+		}
+	}
+}
+
+// RequireAccount sends requests without a session to redirectTo (303).
+func RequireAccount(redirectTo string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if _, ok := AccountID(c); !ok {
+				return c.Redirect(http.StatusSeeOther, redirectTo)
+			}
+			return next(c)
+		}
+	}
+}
+
+// AccountID is the account of the request's session, if it has one.
+func AccountID(c echo.Context) (string, bool) {
+	a, ok := c.Get(accountKey).(string)
+	return a, ok && a != ""
+}
+
+// SessionID is the id of the request's session, or "" without one. Sites use
+// it to key per-session server-side state (e.g. a pending consent request).
+func SessionID(c echo.Context) string {
+	s, _ := c.Get(sessionKey).(string)
+	return s
+}
+
+// Login starts a new session for accountID, replacing (and deleting) any
+// session the request carried, so a session id never survives a change of
+// account (no session fixation).
+func (m *Manager) Login(c echo.Context, accountID string) error {
+	ctx := c.Request().Context()
+	if old := SessionID(c); old != "" {
+		if err := m.store.DeleteSession(ctx, old); err != nil {
+			return fmt.Errorf("websession: drop old session: %w", err)
+		}
+	}
+	id, err := NewID()
+	if err != nil {
+		return err
+	}
+	expires := m.now().Add(m.maxAge)
+	if err := m.store.CreateSession(ctx, id, accountID, expires); err != nil {
+		return fmt.Errorf("websession: create session: %w", err)
+	}
+	c.SetCookie(&http.Cookie{
+		Name:     m.cookie,
+		Value:    id,
+		Path:     "/",
+		Expires:  expires,
+		MaxAge:   int(m.maxAge / time.Second),
+		HttpOnly: true,
+		Secure:   isHTTPS(c),
+		SameSite: http.SameSiteLaxMode,
+	})
+	c.Set(accountKey, accountID)
+	c.Set(sessionKey, id)
+	return nil
+}
+
+// Logout ends the request's session.
+func (m *Manager) Logout(c echo.Context) error {
+	if id := SessionID(c); id != "" {
+		if err := m.store.DeleteSession(c.Request().Context(), id); err != nil {
+			return fmt.Errorf("websession: delete session: %w", err)
+		}
+	}
+	m.clearCookie(c)
+	c.Set(accountKey, "")
+	c.Set(sessionKey, "")
+	return nil
+}
+
+func (m *Manager) clearCookie(c echo.Context) {
+	c.SetCookie(&http.Cookie{Name: m.cookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: isHTTPS(c), SameSite: http.SameSiteLaxMode})
+}
+
+// NewID returns a random 256-bit id, URL-safe base64 (43 characters).
+func NewID() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("websession: random id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// isHTTPS reports whether the request reached the site over TLS (directly
+// or, per X-Forwarded-Proto, through a proxy), so cookies get Secure.
+func isHTTPS(c echo.Context) bool { return c.Scheme() == "https" }
