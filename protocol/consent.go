@@ -22,6 +22,11 @@ type Event struct {
 type DeviceAddedBody struct {
 	Name      string `json:"name,omitempty"`
 	PublicKey string `json:"publicKey"` // device NTRU public key, trytes
+	// ClaimID is the claim of the pairing this event records. A reader that
+	// replays My Home's channel from its first root acts on events for its
+	// address only after the DEVICE_ADDED of its own, current pairing, so
+	// that events of an earlier pairing of the same device are not redone.
+	ClaimID string `json:"claimId,omitempty"`
 }
 
 // DeviceDeletedBody records an unpairing.

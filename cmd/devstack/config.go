@@ -43,8 +43,8 @@ Flags (environment fallback in brackets):
 	fs.StringVar(&c.nodeListen, "node-listen", env("TANGLE_LISTEN", "127.0.0.1:14265"), "dev Tangle node address [TANGLE_LISTEN]")
 	fs.StringVar(&c.myhomeAddr, "myhome-listen", env("MYHOME_LISTEN", "127.0.0.1:8080"), "My Home address [MYHOME_LISTEN]")
 	fs.StringVar(&c.watttAddr, "wattt-listen", env("WATTT_LISTEN", "127.0.0.1:8081"), "Wattt Insights address [WATTT_LISTEN]")
-	fs.Float64Var(&c.rate, "rate", 1, "simulated telegrams per second")
-	fs.StringVar(&c.meter, "meter", env("DEVSTACK_METER", "5"), "simulated meter: 5 (DSMR 5), 2.2 or be (Belgian e-MUCS) [DEVSTACK_METER]")
+	fs.Float64Var(&c.rate, "rate", 1, "simulated telegrams per second (above 1 the simulated meter's clock runs ahead of real time)")
+	fs.StringVar(&c.meter, "meter", env("DEVSTACK_METER", "dsmr5"), "simulated meter: dsmr5, dsmr22 or be (Belgian e-MUCS) [DEVSTACK_METER]")
 	fs.BoolVar(&c.avx, "avx", runtime.GOARCH == "amd64", "build with the AVX proof-of-work (needs cgo and an AVX CPU)")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -39,6 +39,7 @@ func start(name, bin string, args []string, out lineWriter, watch func(string)) 
 	// Own process group, so a Ctrl-C in the terminal reaches devstack only and
 	// devstack stops the children in a chosen order.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stopWithParent(cmd.SysProcAttr)
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
 	cmd.Stderr = pw

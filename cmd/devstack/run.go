@@ -24,13 +24,14 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 			return fmt.Errorf("remove %s: %w", cfg.dataDir, err)
 		}
 	}
-	binDir := filepath.Join(cfg.dataDir, "bin")
-	bins, err := build(ctx, binDir, cfg.avx, logger)
+	bins, err := build(ctx, filepath.Join(cfg.dataDir, "bin"), cfg.avx, logger)
 	if err != nil {
 		return err
 	}
 	out := lineWriter{mu: &sync.Mutex{}, out: os.Stdout}
 	nodeURL := "http://" + cfg.nodeListen
+	myhomeURL := "http://" + cfg.myhomeAddr
+	watttURL := "http://" + cfg.watttAddr
 	mwm := fmt.Sprint(cfg.mwm)
 	var running []*process
 	defer func() {
@@ -49,19 +50,26 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		running = append(running, p)
 		return p, nil
 	}
+	// A Ctrl-C while starting is a normal way to stop, not an error.
+	startErr := func(err error) error {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 
 	if _, err := launch("tangle", bins["tangle"], []string{
 		"--listen", cfg.nodeListen, "--db", filepath.Join(cfg.dataDir, "tangle", "tangle.db"), "--mwm", mwm,
 	}, nil); err != nil {
 		return err
 	}
-	if err := waitForNode(ctx, nodeURL, 30*time.Second); err != nil {
-		return err
+	if err := waitFor(ctx, "the dev Tangle node at "+nodeURL, 30*time.Second, func() error { return nodeAnswers(ctx, nodeURL) }); err != nil {
+		return startErr(err)
 	}
 	if _, err := launch("server", bins["server"], []string{
 		"--site", "both", "--data", filepath.Join(cfg.dataDir, "server"),
 		"--myhome-listen", cfg.myhomeAddr, "--wattt-listen", cfg.watttAddr,
-		"--myhome-url", "http://" + cfg.myhomeAddr,
+		"--myhome-url", myhomeURL,
 		"--node", nodeURL, "--mwm", mwm,
 	}, nil); err != nil {
 		return err
@@ -70,7 +78,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	ptyPath := make(chan string, 1)
 	ptyRe := regexp.MustCompile(`/dev/pts/[0-9]+`)
 	if _, err := launch("meter", bins["p1reader"], []string{
-		"simulate", "--pty", "--rate", fmt.Sprint(cfg.rate), "--version", cfg.meter,
+		"simulate", "--out", "pty", "--rate", fmt.Sprint(cfg.rate), "--meter", cfg.meter,
 	}, func(line string) {
 		if m := ptyRe.FindString(line); m != "" {
 			select {
@@ -92,12 +100,24 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 	readerState := filepath.Join(cfg.dataDir, "reader", "reader.db")
 	if _, err := launch("reader", bins["p1reader"], []string{
-		"run", "--serial", serial, "--dsmr", "auto", "--state", readerState, "--node", nodeURL, "--mwm", mwm,
+		"run", "--device", serial, "--serial", serialPreset(cfg.meter), "--state", readerState,
+		"--node", nodeURL, "--mwm", mwm,
 	}, nil); err != nil {
 		return err
 	}
-	time.Sleep(2 * time.Second) // let the reader create its identity before asking for status
+	for _, site := range []string{myhomeURL + "/healthz", watttURL + "/"} {
+		if err := waitFor(ctx, site, 30*time.Second, func() error { return pageAnswers(ctx, site) }); err != nil {
+			return startErr(err)
+		}
+	}
+	if err := waitFor(ctx, "the reader's device address", 60*time.Second, func() error {
+		return readerReady(ctx, bins["p1reader"], readerState)
+	}); err != nil {
+		return startErr(err)
+	}
+	out.mu.Lock() // keep the children's lines out of the summary
 	printSummary(ctx, cfg, bins["p1reader"], readerState, serial)
+	out.mu.Unlock()
 
 	// Wait for Ctrl-C, or for any part to die (then stop the rest: a half
 	// stack only confuses).
@@ -114,52 +134,132 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 }
 
-// build compiles the three binaries into binDir so that each part runs as
-// the same binary a deployment would use.
+// serialPreset is the reader's line-settings preset for a simulated meter
+// kind: the pseudo-terminal ignores line settings, but naming the right
+// preset skips auto-detection (up to --detect-window per wrong preset).
+func serialPreset(meter string) string {
+	if meter == "dsmr22" {
+		return "dsmr22"
+	}
+	return "dsmr5"
+}
+
+// build compiles the three binaries into binDir (in one go build, so the
+// packages compile in parallel) so that each part runs as the same binary a
+// deployment would use.
 func build(ctx context.Context, binDir string, avx bool, logger *slog.Logger) (map[string]string, error) {
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	binDir, err = filepath.Abs(binDir)
+	if err != nil {
+		return nil, fmt.Errorf("binary directory: %w", err)
+	}
+	if err := os.MkdirAll(binDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", binDir, err)
+	}
+	names := []string{"tangle", "server", "p1reader"}
+	args := []string{"build", "-o", binDir + string(filepath.Separator)}
+	if avx {
+		args = append(args, "-tags", "pow_avx")
+	}
 	bins := map[string]string{}
-	for _, name := range []string{"tangle", "server", "p1reader"} {
-		path := filepath.Join(binDir, name)
-		args := []string{"build", "-o", path}
-		if avx {
-			args = append(args, "-tags", "pow_avx")
-		}
+	for _, name := range names {
 		args = append(args, "./cmd/"+name)
-		logger.Info("building", "binary", name)
-		cmd := exec.CommandContext(ctx, "go", args...)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("go %v: %w", args, err)
-		}
-		bins[name] = path
+		bins[name] = filepath.Join(binDir, name)
+	}
+	logger.Info("building", "binaries", names, "dir", binDir)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = root
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("go %v: %w", args, err)
 	}
 	return bins, nil
 }
 
-// waitForNode polls getNodeInfo until the node answers.
-func waitForNode(ctx context.Context, url string, limit time.Duration) error {
+// moduleRoot is the directory of go.mod, so that devstack builds the right
+// packages from any working directory inside the module.
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := string(bytes.TrimSpace(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("run devstack inside the iotahome module (go env GOMOD is empty)")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+// waitFor calls check until it succeeds, ctx ends or limit passes.
+func waitFor(ctx context.Context, what string, limit time.Duration, check func() error) error {
 	deadline := time.Now().Add(limit)
-	body, _ := json.Marshal(map[string]string{"command": "getNodeInfo"})
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-IOTA-API-Version", "1")
-		resp, err := http.DefaultClient.Do(req)
+		err := check()
 		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("dev node at %s did not answer within %s: %v", url, limit, err)
+			return fmt.Errorf("waited %s for %s: %w", limit, what, err)
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// nodeAnswers asks the node for getNodeInfo.
+func nodeAnswers(ctx context.Context, url string) error {
+	body, _ := json.Marshal(map[string]string{"command": "getNodeInfo"})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-IOTA-API-Version", "1")
+	return answers(req)
+}
+
+// pageAnswers GETs a page of one of the sites.
+func pageAnswers(ctx context.Context, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	return answers(req)
+}
+
+func answers(req *http.Request) error {
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: %s", req.Method, req.URL, resp.Status)
+	}
+	return nil
+}
+
+// readerReady is nil once "p1reader status" shows the reader's device
+// address (it creates its identity on first start).
+func readerReady(ctx context.Context, p1reader, state string) error {
+	out, err := exec.CommandContext(ctx, p1reader, "status", "--json", "--state", state).Output()
+	if err != nil {
+		return fmt.Errorf("p1reader status: %w", err)
+	}
+	var st struct{ DeviceAddress string }
+	if err := json.Unmarshal(out, &st); err != nil {
+		return fmt.Errorf("p1reader status --json: %w", err)
+	}
+	if st.DeviceAddress == "" {
+		return fmt.Errorf("no device address yet")
+	}
+	return nil
 }
 
 // printSummary tells a newcomer where everything is.
@@ -179,7 +279,7 @@ func printSummary(ctx context.Context, cfg config, p1reader, readerState, serial
    Data directory   %s
  Reader:
 %s
- Open Wattt Insights, choose "Connect your meter via My Home",
+ Open Wattt Insights, choose "Connect via My Home",
  create a home, pair the reader with the address and code above.
  Ctrl-C stops everything; run again to resume; --fresh starts over.
 ================================================================

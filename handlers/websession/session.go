@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -47,6 +48,7 @@ type Manager struct {
 	cookie string
 	maxAge time.Duration
 	now    func() time.Time
+	cache  sessionCache
 }
 
 // New returns a Manager for a site whose sessions live in store.
@@ -76,7 +78,7 @@ func (m *Manager) Middleware() echo.MiddlewareFunc {
 			if err != nil || ck.Value == "" || len(ck.Value) > 64 {
 				return next(c)
 			}
-			acct, err := m.store.SessionAccount(c.Request().Context(), ck.Value, m.now())
+			acct, err := m.lookup(c.Request().Context(), ck.Value)
 			switch {
 			case errors.Is(err, ErrNoSession):
 				m.clearCookie(c)
@@ -122,6 +124,7 @@ func SessionID(c echo.Context) string {
 func (m *Manager) Login(c echo.Context, accountID string) error {
 	ctx := c.Request().Context()
 	if old := SessionID(c); old != "" {
+		m.cache.forget(old)
 		if err := m.store.DeleteSession(ctx, old); err != nil {
 			return fmt.Errorf("websession: drop old session: %w", err)
 		}
@@ -152,6 +155,7 @@ func (m *Manager) Login(c echo.Context, accountID string) error {
 // Logout ends the request's session.
 func (m *Manager) Logout(c echo.Context) error {
 	if id := SessionID(c); id != "" {
+		m.cache.forget(id)
 		if err := m.store.DeleteSession(c.Request().Context(), id); err != nil {
 			return fmt.Errorf("websession: delete session: %w", err)
 		}
@@ -179,3 +183,60 @@ func NewID() (string, error) {
 // isHTTPS reports whether the request reached the site over TLS (directly
 // or, per X-Forwarded-Proto, through a proxy), so cookies get Secure.
 func isHTTPS(c echo.Context) bool { return c.Scheme() == "https" }
+
+// lookup resolves a session id, from the cache when it was seen recently.
+func (m *Manager) lookup(ctx context.Context, id string) (string, error) {
+	now := m.now()
+	if acct, ok := m.cache.get(id, now); ok {
+		return acct, nil
+	}
+	acct, err := m.store.SessionAccount(ctx, id, now)
+	if err == nil {
+		m.cache.put(id, acct, now)
+	}
+	return acct, err
+}
+
+// sessionCache remembers live sessions for a short while so that a page
+// view does not cost a database query. Login and Logout of this process
+// drop entries at once; a session that expires in the database is still
+// honoured for at most sessionCacheTTL.
+type sessionCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedSession
+}
+
+type cachedSession struct {
+	account string
+	until   time.Time
+}
+
+const (
+	sessionCacheTTL  = time.Minute
+	sessionCacheSize = 10_000
+)
+
+func (c *sessionCache) get(id string, now time.Time) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[id]
+	if !ok || now.After(e.until) {
+		return "", false
+	}
+	return e.account, true
+}
+
+func (c *sessionCache) put(id, account string, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= sessionCacheSize {
+		c.entries = make(map[string]cachedSession) // crude but bounded: start over
+	}
+	c.entries[id] = cachedSession{account: account, until: now.Add(sessionCacheTTL)}
+}
+
+func (c *sessionCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, id)
+}

@@ -36,6 +36,10 @@ func Open(ctx context.Context, path string, name migrations.Database) (*sql.DB, 
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	// Keep connections open: every new modernc connection re-reads the
+	// schema, which under load costs more than the query itself.
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)

@@ -5,11 +5,14 @@ import (
 	"testing"
 )
 
-// FuzzOpen feeds hostile boxes to Open: it must never panic and never
-// return plaintext for a box it did not seal.
+// FuzzOpen feeds hostile boxes to Open: it must never panic, and the only
+// plaintext it may ever return is the one sealed for the seed corpus (a
+// fuzz worker runs in another process, so it cannot compare with the very
+// box sealed here).
 func FuzzOpen(f *testing.F) {
 	pub, priv := mustKeys(f, seedA)
-	box, err := Seal(pub, []byte("seed corpus"))
+	const sealed = "seed corpus"
+	box, err := Seal(pub, []byte(sealed))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -19,7 +22,7 @@ func FuzzOpen(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{0xff}, Overhead+4))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		got, err := Open(priv, in)
-		if err == nil && !bytes.Equal(in, box) {
+		if err == nil && string(got) != sealed {
 			t.Fatalf("Open accepted a box it never sealed: %q", got)
 		}
 	})

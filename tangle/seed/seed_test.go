@@ -25,8 +25,8 @@ func TestNewIsValidAndRandom(t *testing.T) {
 	}
 }
 
-// TestNewUsesWholeAlphabet catches a biased or truncated alphabet: over
-// 200 seeds (16200 trytes) every letter should appear roughly 600 times.
+// TestNewUsesWholeAlphabet catches a wrong alphabet: over 200 seeds
+// (16200 trytes) every letter should appear about 600 times.
 func TestNewUsesWholeAlphabet(t *testing.T) {
 	counts := map[rune]int{}
 	const n = 200
@@ -42,10 +42,8 @@ func TestNewUsesWholeAlphabet(t *testing.T) {
 	want := float64(n*Length) / 27
 	for _, r := range alphabet {
 		c := float64(counts[r])
-		// ±25% is about 6 standard deviations: never fails by chance, but
-		// catches modulo bias (which gives the first letters ≈ 1.06×, and
-		// a missing letter 0×) only when gross; the bias itself is ruled
-		// out by construction, this guards against alphabet mistakes.
+		// ±25% is about 6 standard deviations: chance never fails this,
+		// a missing or doubled letter always does.
 		if c < want*0.75 || c > want*1.25 {
 			t.Errorf("letter %c appeared %v times, want ≈%v", r, c, want)
 		}

@@ -1,0 +1,69 @@
+package pairing
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/iotaledger/iota.go/trinary"
+
+	"iotahome/protocol"
+	"iotahome/store/readerstore"
+	"iotahome/tangle/direct"
+	"iotahome/tangle/ntru"
+	"iotahome/tangle/seed"
+)
+
+const fuzzSeed = trinary.Trytes("FUZZSEED9FUZZSEED9FUZZSEED9FUZZSEED9FUZZSEED9FUZZSEED9FUZZSEED9FUZZSEED9FUZZSEED9")
+
+// Whatever arrives at the device address, handling it never panics, never
+// fails for anything but the state file, and never pairs the device (no
+// input here can carry a valid proof of the code).
+func FuzzHandle(f *testing.F) {
+	addr, err := seed.Address(fuzzSeed, 0)
+	if err != nil {
+		f.Fatal(err)
+	}
+	pub, priv, err := ntru.DeriveKeyPair(fuzzSeed)
+	if err != nil {
+		f.Fatal(err)
+	}
+	st, err := readerstore.Open(context.Background(), filepath.Join(f.TempDir(), "r.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.CreateIdentity(context.Background(), readerstore.Identity{Seed: string(fuzzSeed), Code: "ABCDEFGHIJKLMNOP", ChannelState: "{}", FirstRoot: "X"}); err != nil {
+		f.Fatal(err)
+	}
+	h := New(Config{Store: st, Device: Device{Address: addr, PublicKey: pub, PrivateKey: priv}, ClaimsPerMinute: 1 << 30, Log: quiet()})
+
+	claim, _ := json.Marshal(protocol.ClaimDeviceBody{ClaimID: "claim-0001", HomeAddress: string(addr), HomePublicKey: string(pub.Trytes())})
+	sealed, _ := ntru.SealString(pub, []byte(`{"claimId":"claim-0001","homeProof":"00","homeRoot":"`+string(addr)+`"}`))
+	answer, _ := json.Marshal(protocol.AnswerChallengeBody{ClaimID: "claim-0001", Sealed: sealed})
+	f.Add(uint8(0), claim)
+	f.Add(uint8(1), answer)
+	f.Add(uint8(1), []byte(`{"claimId":"claim-0001","sealed":"AAAA"}`))
+	f.Add(uint8(2), []byte(`null`))
+	n := 0
+	f.Fuzz(func(t *testing.T, kind uint8, body []byte) {
+		n++
+		types := []protocol.Type{protocol.ClaimDevice, protocol.AnswerChallenge, protocol.MAMData}
+		m := direct.Message{
+			Envelope: direct.Envelope{Type: types[int(kind)%len(types)], Version: protocol.Version, Body: body},
+			Bundle:   trinary.Hash(fmt.Sprintf("B%d", n)),
+		}
+		if err := h.handle(context.Background(), m); err != nil {
+			t.Fatalf("handle: %v", err)
+		}
+		p, err := st.Pairing(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Paired {
+			t.Fatalf("paired by %s %q", m.Envelope.Type, body)
+		}
+	})
+}

@@ -1,0 +1,26 @@
+package node_test
+
+import (
+	"testing"
+
+	"github.com/iotaledger/iota.go/trinary"
+
+	"iotahome/tangle/tangletest"
+)
+
+// BenchmarkAttachToTangle measures the node's attachToTangle for one
+// transaction at MWM 9, HTTP included, with the PoW implementation this
+// build has (pure Go, or AVX with -tags pow_avx; getNodeInfo's
+// powImplementation says which).
+func BenchmarkAttachToTangle(b *testing.B) {
+	n := tangletest.StartNode(b, 9)
+	a := newAPI(b, n.URL, false)
+	unattached := prepare(b, a, address(1), "", "benchmark")
+	info := mustOK(b, n.URL, map[string]any{"command": "getNodeInfo"})
+	b.Logf("node PoW implementation: %v", info["powImplementation"])
+	for b.Loop() {
+		if _, err := a.AttachToTangle(trinary.Hash(nullHash), trinary.Hash(nullHash), 9, unattached); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
