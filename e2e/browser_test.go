@@ -162,16 +162,20 @@ func (b *browser) location() string {
 // with what cond last said.
 func (b *browser) waitUntil(what string, limit time.Duration, cond func() (bool, string)) {
 	b.t.Helper()
-	deadline := time.Now().Add(limit)
-	last := ""
+	start := time.Now()
+	deadline := start.Add(limit)
+	nextNote := start.Add(30 * time.Second)
 	for {
 		ok, seen := cond()
 		if ok {
 			return
 		}
-		last = seen
 		if time.Now().After(deadline) {
-			b.fatalf("waited %s for %s; last seen: %s", limit, what, last)
+			b.fatalf("waited %s for %s; last seen: %s", limit, what, seen)
+		}
+		if time.Now().After(nextNote) { // long waits say what they see, for diagnosing slow runs
+			b.t.Logf("%s: still waiting for %s after %s; seen: %s", b.name, what, time.Since(start).Round(time.Second), seen)
+			nextNote = nextNote.Add(30 * time.Second)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}

@@ -19,7 +19,9 @@ import (
 //     owner's My Home session copied in, as the same person) is granted too;
 //  3. the owner revokes the first in My Home: the first shows "Revoked" and
 //     gets nothing new while the second keeps updating;
-//  4. the owner unpairs the reader: the second stops too.
+//  4. the owner unpairs the reader: the second stops too;
+//  5. a malformed consent request and a forged answer give error pages
+//     that say so.
 func TestConsentStory(t *testing.T) {
 	chromium := findChromium(t)
 	start := time.Now()
@@ -44,26 +46,33 @@ func TestConsentStory(t *testing.T) {
 	owner.waitPage(st.MyHome+"/", "Create a new home", 30*time.Second)
 	owner.shot("myhome-start")
 	owner.click(`form[action="/start/new"] button[type=submit]`)
-	owner.waitPage(st.MyHome+"/seed", "Write this seed down", 30*time.Second)
+	owner.waitPage(st.MyHome+"/seed", "seed", 30*time.Second)
 	if seed := strings.Join(strings.Fields(owner.text("#seed-value")), ""); len(seed) != 81 {
 		t.Errorf("seed page shows %q, want 81 characters", seed)
 	}
 	owner.shot("myhome-seed")
 	owner.click(`.actions a.button`)
-	owner.waitPage(st.MyHome+"/consent/", "no paired reader yet", 30*time.Second)
+	owner.waitPage(st.MyHome+"/consent/", "An app asks", 30*time.Second)
 	consentURL := owner.location()
+	if owner.count(`button[name=decision][value=grant]`) != 0 {
+		t.Errorf("the consent page offers Grant before any reader is paired")
+	}
 	owner.shot("myhome-consent-no-device")
 
-	// Pair the reader with what it printed.
-	owner.click(`a[href="/devices#pair"]`)
+	// Pair the reader with what it printed (the consent page points there).
+	owner.click(`main a[href*="#pair"]`)
 	owner.waitPage(st.MyHome+"/devices", "Pair a reader", 30*time.Second)
 	owner.fill("#address", st.Address)
 	owner.fill("#code", st.Code)
 	owner.fill("#name", "Meter cupboard")
-	owner.click(`form[action="/devices/pair"] button[type=submit]`)
-	owner.waitPage(st.MyHome+"/pairings/", "Claim sent to the device", 30*time.Second)
+	owner.click(`form[action^="/devices/pair"] button[type=submit]`)
+	owner.waitPage(st.MyHome+"/pairings/", "Pairing", 30*time.Second)
 	owner.shot("myhome-pairing")
-	owner.waitText("main", "The reader is paired with your home", 3*time.Minute)
+	owner.waitUntil("every pairing step done", 3*time.Minute, func() (bool, string) {
+		steps, open := owner.count("ol.steps li"), owner.count("ol.steps li:not(.done)")
+		return steps > 0 && open == 0, abbreviate(owner.text("main"))
+	})
+	owner.waitText("main", "paired", 10*time.Second)
 	owner.shot("myhome-paired")
 	owner.open(st.MyHome + "/devices")
 	owner.waitText("table", "Meter cupboard", 10*time.Second)
@@ -163,6 +172,14 @@ func TestConsentStory(t *testing.T) {
 		t.Errorf("policies page after unpairing should show both consents revoked (device unpaired): %s", abbreviate(got))
 	}
 	owner.shot("myhome-policies-final")
+
+	// Errors a person can run into are pages that say what happened.
+	owner.open(st.MyHome + "/new-policy?goal=x")
+	owner.waitText("h1", "This consent request is not valid", 10*time.Second)
+	owner.shot("myhome-error")
+	owner.open(st.Wattt + "/connect/return?state=forged&result=granted")
+	owner.waitText("main", "does not match a consent request", 10*time.Second)
+	owner.shot("wattt-error")
 	t.Logf("story done after %s", time.Since(start).Round(time.Second))
 }
 
@@ -187,13 +204,15 @@ func waitLive(t *testing.T, b *browser, st *stack) {
 	waitNewReading(t, b, 60*time.Second) // without a reload: the live panel updates itself
 	t.Logf("%s: live panel updated by itself after %s", b.name, time.Since(start).Round(time.Second))
 	// The charts are drawn on the server: reload until the power curve has
-	// a point and the hourly chart a bar above zero (the meter's kWh
-	// counters have three decimals, so the first bar takes a few seconds).
+	// a point and the hourly chart a visible bar (the meter's kWh counters
+	// have three decimals, so the first bar takes a few seconds). Bars are
+	// judged by their drawn height, what a person sees: data-value is
+	// rounded to two decimals (see /work/team/requests-e2e.md).
 	b.waitUntil("charts with data points", 3*time.Minute, func() (bool, string) {
 		b.open(st.Wattt + "/dashboard")
 		points := b.count(`#chart-power .marker`)
-		bars, _ := eval[int](b, `Array.from(document.querySelectorAll('#chart-hourly rect[data-value]')).filter(r => parseFloat(r.getAttribute('data-value')) > 0).length`)
-		return points > 0 && bars > 0, "points in #chart-power: " + strconv.Itoa(points) + ", bars above zero in #chart-hourly: " + strconv.Itoa(bars)
+		bars, _ := eval[int](b, `Array.from(document.querySelectorAll('#chart-hourly g.series rect')).filter(r => parseFloat(r.getAttribute('height')) > 0).length`)
+		return points > 0 && bars > 0, "points in #chart-power: " + strconv.Itoa(points) + ", visible bars in #chart-hourly: " + strconv.Itoa(bars)
 	})
 	t.Logf("%s: charts with data after %s", b.name, time.Since(start).Round(time.Second))
 	if pd := b.text(`[data-live="pD"]`); !strings.HasSuffix(pd, "kW") {
@@ -219,7 +238,4 @@ func waitRevoked(t *testing.T, b *browser, st *stack) {
 		got := b.text("#conn-state")
 		return strings.Contains(got, "Revoked"), got
 	})
-	if got := b.text("#conn-state"); !strings.Contains(got, "gets nothing new") {
-		t.Errorf("%s: revoked state %q does not say that no new data comes", b.name, got)
-	}
 }

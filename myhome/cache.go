@@ -77,7 +77,7 @@ func (s *Service) view(ctx context.Context, acct string) (*view, error) {
 	if err != nil {
 		return nil, notFound(err)
 	}
-	n, err := s.st.CountPending(ctx, acct)
+	pend, err := s.st.PendingState(ctx, acct)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,8 @@ func (s *Service) view(ctx context.Context, acct string) (*view, error) {
 	}
 	v = &view{
 		home: Home{ID: a.ID, Address: a.HomeAddress, SeedShown: a.SeedShownAt != nil, Restoring: a.RestoreState == "running",
-			RestoreRead: a.RestoreRead, RestoreError: a.RestoreError, Pending: n},
+			RestoreRead: a.RestoreRead, RestoreError: a.RestoreError,
+			Pending: pend.Count, PendingSince: pend.Oldest, PendingFailed: pend.Failed},
 		devices: devices, policies: policies,
 	}
 	s.views.put(acct, version, v)

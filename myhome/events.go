@@ -103,6 +103,7 @@ func (s *Service) attach(ctx context.Context, e myhomestore.Event) {
 		if err := s.st.MarkAttemptFailed(ctx, e.AccountID, e.Seq, err.Error(), next); err != nil {
 			s.log.Warn("record failed attach", "err", err)
 		}
+		s.views.invalidate(e.AccountID) // the pages now say the write is delayed
 		return
 	}
 	err = s.st.MarkAttached(ctx, e.AccountID, e.Seq, string(bundle))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/iotaledger/iota.go/trinary"
 
@@ -24,6 +25,22 @@ type Home struct {
 	RestoreRead  int64
 	RestoreError string
 	Pending      int // events not yet on the Tangle
+	// PendingSince is when the oldest of them was queued; PendingFailed
+	// says an attempt to attach one failed. Together they tell a write
+	// that is simply under way from one that waits for the node.
+	PendingSince  time.Time
+	PendingFailed bool
+}
+
+// slowWrite is how long an event may wait for the Tangle before the pages
+// call it delayed rather than being saved.
+const slowWrite = 30 * time.Second
+
+// PendingDelayed reports whether waiting events are stuck (an attempt
+// failed, or they wait longer than a normal attach takes) rather than
+// just being attached.
+func (h Home) PendingDelayed(now time.Time) bool {
+	return h.Pending > 0 && (h.PendingFailed || now.Sub(h.PendingSince) > slowWrite)
 }
 
 // homeKeys are the secrets derived from a home's seed, cached per account so

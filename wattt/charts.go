@@ -28,9 +28,15 @@ func buildCharts(d Dashboard, curve []watttstore.CurvePoint, today, tomorrow tim
 	var c Charts
 	span := float64(tomorrow.Unix() - today.Unix())
 	var ticks []chart.Tick
+	// A grid line every 3 hours, a label every 6: on a phone the chart is
+	// drawn at half size and more labels would run into each other.
 	for h := 0; h < 24; h += 3 {
 		at := today.Add(time.Duration(h) * time.Hour)
-		ticks = append(ticks, chart.Tick{At: float64(at.Unix() - today.Unix()), Label: fmt.Sprintf("%02d:00", h)})
+		t := chart.Tick{At: float64(at.Unix() - today.Unix())}
+		if h%6 == 0 {
+			t.Label = fmt.Sprintf("%02d:00", h)
+		}
+		ticks = append(ticks, t)
 	}
 	if len(curve) > 0 {
 		del := chart.LineSeries{Name: "Delivered (kW)", Points: make([]chart.Point, 0, len(curve))}
@@ -73,14 +79,41 @@ func buildCharts(d Dashboard, curve []watttstore.CurvePoint, today, tomorrow tim
 			}
 		}
 	}
-	c.Hourly = usageBars("chart-hourly", "Electricity per hour today", d.Hours, 3)
-	c.Daily = usageBars("chart-daily", "Electricity per day, last 30 days", d.Days, 5)
-	if d.HasGas {
-		c.GasHourly = gasBars("chart-gas-hourly", "Gas per hour today", d.Hours, 3)
+	// A chart of nothing but zeros would draw an empty 0–1 axis; the page
+	// says "nothing recorded yet" instead.
+	if anyUsage(d.Hours, electricity) {
+		c.Hourly = usageBars("chart-hourly", "Electricity per hour today", d.Hours, 6)
+	}
+	if anyUsage(d.Days, electricity) {
+		c.Daily = usageBars("chart-daily", "Electricity per day, last 30 days", d.Days, 5)
+	}
+	if d.HasGas && anyUsage(d.Hours, gas) {
+		c.GasHourly = gasBars("chart-gas-hourly", "Gas per hour today", d.Hours, 6)
+	}
+	if d.HasGas && anyUsage(d.Days, gas) {
 		c.GasDaily = gasBars("chart-gas-daily", "Gas per day, last 30 days", d.Days, 5)
 	}
 	return c
 }
+
+// Selectors of a row's figures for anyUsage.
+func electricity(r Row) float64 { return r.Delivered + r.Returned }
+func gas(r Row) float64         { return r.Gas }
+func returned(r Row) float64    { return r.Returned }
+
+// anyUsage reports whether any row has a non-zero figure.
+func anyUsage(rows []Row, figure func(Row) float64) bool {
+	for _, r := range rows {
+		if figure(r) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// AnyReturned reports whether any row has energy returned to the grid
+// (solar): without, the charts leave out the returned series.
+func AnyReturned(rows []Row) bool { return anyUsage(rows, returned) }
 
 // usageBars draws delivered vs returned kWh per row.
 func usageBars(id, title string, rows []Row, every int) string {
@@ -103,9 +136,13 @@ func usageBars(id, title string, rows []Row, every int) string {
 	if peak >= 0 && rows[peak].Delivered > 0 {
 		desc += fmt.Sprintf(" Most delivered: %s at %s.", kwh(rows[peak].Delivered), rows[peak].Label)
 	}
+	series := []chart.Series{del}
+	if AnyReturned(rows) {
+		series = append(series, ret)
+	}
 	return chart.Bars{
 		Frame:      chart.Frame{ID: id, Title: title, Desc: desc, Unit: "kWh", Width: chartW, Height: chartH},
-		Categories: cats, LabelEvery: every, Series: []chart.Series{del, ret},
+		Categories: cats, LabelEvery: every, Series: series,
 	}.SVG()
 }
 
@@ -125,10 +162,11 @@ func gasBars(id, title string, rows []Row, every int) string {
 	}.SVG()
 }
 
-// shortLabel fits a row label under a bar: "13:00" → "13", "Mon 2 Jan" → "2 Jan".
+// shortLabel fits a row label under a bar: "Mon 2 Jan" → "2 Jan"; hours
+// stay "13:00", as on the power chart's axis.
 func shortLabel(l string) string {
-	if h, ok := strings.CutSuffix(l, ":00"); ok {
-		return h
+	if strings.Contains(l, ":") {
+		return l
 	}
 	if _, rest, ok := strings.Cut(l, " "); ok {
 		return rest

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 )
 
@@ -45,7 +44,7 @@ Flags (environment fallback in brackets):
 	fs.StringVar(&c.watttAddr, "wattt-listen", env("WATTT_LISTEN", "127.0.0.1:8081"), "Wattt Insights address [WATTT_LISTEN]")
 	fs.Float64Var(&c.rate, "rate", 1, "simulated telegrams per second (above 1 the simulated meter's clock runs ahead of real time)")
 	fs.StringVar(&c.meter, "meter", env("DEVSTACK_METER", "dsmr5"), "simulated meter: dsmr5, dsmr22 or be (Belgian e-MUCS) [DEVSTACK_METER]")
-	fs.BoolVar(&c.avx, "avx", runtime.GOARCH == "amd64", "build with the AVX proof-of-work (needs cgo and an AVX CPU)")
+	fs.BoolVar(&c.avx, "avx", avxAvailable(), "build with the AVX proof-of-work (needs amd64, cgo with a C compiler and an AVX CPU; default: on when they are there)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

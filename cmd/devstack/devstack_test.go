@@ -8,7 +8,6 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 )
@@ -23,7 +22,7 @@ func TestRestartResumesAndFreshStartsOver(t *testing.T) {
 		t.Skip("builds and starts the whole stack")
 	}
 	cfg := config{
-		dataDir: t.TempDir(), mwm: 9, rate: 1, meter: "dsmr5", avx: runtime.GOARCH == "amd64",
+		dataDir: t.TempDir(), mwm: 9, rate: 1, meter: "dsmr5", avx: avxAvailable(),
 	}
 	ports := freePorts(t, 3)
 	cfg.nodeListen, cfg.myhomeAddr, cfg.watttAddr = ports[0], ports[1], ports[2]

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -57,13 +58,28 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		}
 		return err
 	}
+	// alive wraps a start-up check so that a part dying while others are
+	// awaited (a port in use, a bad flag) ends the wait at once with the
+	// reason in its output just above.
+	alive := func(check func() error) func() error {
+		return func() error {
+			for _, p := range running {
+				select {
+				case <-p.done:
+					return errDead{fmt.Errorf("%s exited while starting: %v", p.name, p.err)}
+				default:
+				}
+			}
+			return check()
+		}
+	}
 
 	if _, err := launch("tangle", bins["tangle"], []string{
 		"--listen", cfg.nodeListen, "--db", filepath.Join(cfg.dataDir, "tangle", "tangle.db"), "--mwm", mwm,
 	}, nil); err != nil {
 		return err
 	}
-	if err := waitFor(ctx, "the dev Tangle node at "+nodeURL, 30*time.Second, func() error { return nodeAnswers(ctx, nodeURL) }); err != nil {
+	if err := waitFor(ctx, "the dev Tangle node at "+nodeURL, 30*time.Second, alive(func() error { return nodeAnswers(ctx, nodeURL) })); err != nil {
 		return startErr(err)
 	}
 	if _, err := launch("server", bins["server"], []string{
@@ -106,13 +122,13 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 	for _, site := range []string{myhomeURL + "/healthz", watttURL + "/"} {
-		if err := waitFor(ctx, site, 30*time.Second, func() error { return pageAnswers(ctx, site) }); err != nil {
+		if err := waitFor(ctx, site, 30*time.Second, alive(func() error { return pageAnswers(ctx, site) })); err != nil {
 			return startErr(err)
 		}
 	}
-	if err := waitFor(ctx, "the reader's device address", 60*time.Second, func() error {
+	if err := waitFor(ctx, "the reader's device address", 60*time.Second, alive(func() error {
 		return readerReady(ctx, bins["p1reader"], readerState)
-	}); err != nil {
+	})); err != nil {
 		return startErr(err)
 	}
 	out.mu.Lock() // keep the children's lines out of the summary
@@ -193,13 +209,20 @@ func moduleRoot(ctx context.Context) (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
-// waitFor calls check until it succeeds, ctx ends or limit passes.
+// errDead is a check result that no amount of waiting can change.
+type errDead struct{ error }
+
+// waitFor calls check until it succeeds, fails with errDead, ctx ends or
+// limit passes.
 func waitFor(ctx context.Context, what string, limit time.Duration, check func() error) error {
 	deadline := time.Now().Add(limit)
 	for {
 		err := check()
 		if err == nil {
 			return nil
+		}
+		if errors.As(err, new(errDead)) {
+			return err
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("waited %s for %s: %w", limit, what, err)

@@ -73,7 +73,7 @@ func New(svc *myhome.Service, sessions websession.Store, log *slog.Logger) *echo
 // chrome is the per-request page frame data.
 func (h *handlers) chrome(c echo.Context, current string) views.Chrome {
 	_, signedIn := websession.AccountID(c)
-	return views.Chrome{CSRF: websession.CSRFToken(c), SignedIn: signedIn, Current: current}
+	return views.Chrome{CSRF: websession.CSRFToken(c), SignedIn: signedIn, Current: current, Now: h.svc.Now()}
 }
 
 func account(c echo.Context) string {

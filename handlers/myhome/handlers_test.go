@@ -493,3 +493,72 @@ func TestRestoreShowsProgress(t *testing.T) {
 		t.Fatalf("%d accounts for one seed", n)
 	}
 }
+
+// TestPairingFromAConsentRequestReturnsToIt: the consent page of a home
+// without a reader sends the owner to pair one and, once paired, back to
+// the request; next never leads anywhere but a consent request.
+func TestPairingFromAConsentRequestReturnsToIt(t *testing.T) {
+	s := startSite(t)
+	b := s.browser(t)
+	acct := b.newHome(s)
+	id := b.consentID(providerQuery(t, "https://provider.example/back"))
+	next := "/consent/" + id
+
+	_, body, _ := b.get(next)
+	if !strings.Contains(body, `class="button" href="/devices?next=`+next+`#pair"`) {
+		t.Fatalf("consent page without a reader does not offer pairing that returns here:\n%s", body)
+	}
+	if strings.Contains(body, "You can revoke this consent") {
+		t.Error("consent page without a reader talks about revoking a consent it cannot grant")
+	}
+	_, body, _ = b.get("/devices?next=" + url.QueryEscape(next))
+	if !strings.Contains(body, `name="next" value="`+next+`"`) {
+		t.Fatal("pair form does not carry the consent request on")
+	}
+
+	qr := "iotahome:pair?address=" + strings.Repeat("A", 81) + "&code=abcd-efgh-ijkl-mnop"
+	code, _, h := b.post("/devices/pair", url.Values{"qr": {qr}, "next": {next}})
+	pairing, ok := strings.CutSuffix(h.Get("Location"), "?next="+next)
+	if code != http.StatusSeeOther || !ok || !strings.HasPrefix(pairing, "/pairings/") {
+		t.Fatalf("pair with next: %d %q", code, h.Get("Location"))
+	}
+	// The fake device never answers: mark the pairing done as the driver would.
+	for {
+		p, err := s.st.Pairing(context.Background(), acct, strings.TrimPrefix(pairing, "/pairings/"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		from := p.Step
+		p.Step = myhomestore.StepPaired
+		if err := s.st.UpdatePairing(context.Background(), p, from); err == nil {
+			break
+		}
+	}
+	_, body, _ = b.get(h.Get("Location"))
+	if !strings.Contains(body, `class="button" href="`+next+`"`) || !strings.Contains(body, "Continue to the request from https://provider.example") {
+		t.Fatalf("paired page does not lead back to the request:\n%s", body)
+	}
+	if _, body, _ = b.get(pairing); strings.Contains(body, next) {
+		t.Error("pairing page without next links to a consent request")
+	}
+
+	// Only a consent request path goes through; anything else is dropped.
+	for _, evil := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)",
+		next + "/../../x", next + "?x=1", next + "#x", "/consent/" + strings.Repeat("0", 31), "/devices", " " + next} {
+		if _, body, _ := b.get("/devices?next=" + url.QueryEscape(evil)); strings.Contains(body, `name="next"`) || strings.Contains(body, "evil") {
+			t.Errorf("devices page kept next=%q", evil)
+		}
+		code, _, h := b.post("/devices/pair", url.Values{"qr": {qr}, "next": {evil}})
+		if loc := h.Get("Location"); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/pairings/") || strings.Contains(loc, "?") {
+			t.Errorf("pair with next=%q: %d %q", evil, code, loc)
+		}
+		if _, body, _ := b.get(pairing + "?next=" + url.QueryEscape(evil)); strings.Contains(body, "evil") || strings.Contains(body, "Continue to the request") {
+			t.Errorf("pairing page followed next=%q", evil)
+		}
+	}
+	// A well-formed next naming a request this home cannot see is dropped too.
+	other := "/consent/" + strings.Repeat("0", 32)
+	if _, body, _ := b.get(pairing + "?next=" + other); strings.Contains(body, other) {
+		t.Error("pairing page links to an unknown consent request")
+	}
+}

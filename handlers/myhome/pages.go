@@ -94,7 +94,7 @@ func (h *handlers) restoreProgress(c echo.Context) error {
 }
 
 func (h *handlers) devices(c echo.Context) error {
-	return h.renderDevices(c, http.StatusOK, views.PairForm{})
+	return h.renderDevices(c, http.StatusOK, views.PairForm{Next: safeNext(c.QueryParam("next"))})
 }
 
 func (h *handlers) renderDevices(c echo.Context, status int, form views.PairForm) error {
@@ -120,7 +120,8 @@ func (h *handlers) renderDevices(c echo.Context, status int, form views.PairForm
 }
 
 func (h *handlers) pair(c echo.Context) error {
-	form := views.PairForm{Address: c.FormValue("address"), Code: c.FormValue("code"), QR: c.FormValue("qr"), Name: c.FormValue("name")}
+	form := views.PairForm{Address: c.FormValue("address"), Code: c.FormValue("code"), QR: c.FormValue("qr"), Name: c.FormValue("name"),
+		Next: safeNext(c.FormValue("next"))}
 	id, err := h.svc.StartPairing(c.Request().Context(), account(c),
 		myhome.PairInput{Address: form.Address, Code: form.Code, QR: form.QR, Name: form.Name})
 	var ue *myhome.UserError
@@ -131,15 +132,33 @@ func (h *handlers) pair(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/pairings/"+id)
+	return c.Redirect(http.StatusSeeOther, "/pairings/"+id+nextQuery(form.Next))
 }
 
 func (h *handlers) pairing(c echo.Context) error {
-	p, err := h.svc.Pairing(c.Request().Context(), account(c), c.Param("id"))
+	ctx, acct := c.Request().Context(), account(c)
+	p, err := h.svc.Pairing(ctx, acct, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.PairingProgress(h.chrome(c, "devices"), p))
+	return render(c, http.StatusOK, views.PairingProgress(h.chrome(c, "devices"), p, h.continuation(c, safeNext(c.QueryParam("next")))))
+}
+
+// continuation names the consent request a pairing returns to. A request
+// this home cannot see (another home decided it, or it was cleaned up)
+// is dropped rather than linked to.
+func (h *handlers) continuation(c echo.Context, next string) views.Continuation {
+	if next == "" {
+		return views.Continuation{}
+	}
+	r, err := h.svc.ConsentRequest(c.Request().Context(), account(c), strings.TrimPrefix(next, "/consent/"))
+	if err != nil {
+		if !errors.Is(err, myhome.ErrNotFound) {
+			h.log.Warn("look up consent request to continue with", "err", err)
+		}
+		return views.Continuation{}
+	}
+	return views.Continuation{Next: next, Origin: r.Origin}
 }
 
 // confirmUnpair is the confirmation step: the devices page links here.
@@ -216,7 +235,15 @@ func (h *handlers) audit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ps, err := h.svc.Policies(ctx, acct)
+	if err != nil {
+		return err
+	}
+	apps := make(map[string]string, len(ps))
+	for _, p := range ps {
+		apps[p.ID] = p.ProviderOrigin
+	}
 	ch := h.chrome(c, "audit")
 	ch.Pending = home.Pending
-	return render(c, http.StatusOK, views.Audit(ch, home, events))
+	return render(c, http.StatusOK, views.Audit(ch, home, events, apps))
 }

@@ -96,13 +96,13 @@ func (h *handler) live(c echo.Context) error {
 	}
 	out := liveJSON{Status: string(l.Status), PowerDelivered: kw(l.PowerDel), PowerReturned: kw(l.PowerRet), LastReading: "none yet", PD: l.PowerDel, PR: l.PowerRet}
 	if l.LastReadingAt != nil {
-		out.LastReading = l.LastReadingAt.In(h.loc).Format("Mon 2 Jan 2006, 15:04:05")
+		out.LastReading = views.When(*l.LastReadingAt, h.loc)
 	}
 	if l.At != nil {
 		out.At = l.At.Format(time.RFC3339)
 	}
 	if l.Status == watttstore.ConnectionRevoked && l.RevokedAt != nil {
-		out.StatusText = "Revoked on " + l.RevokedAt.In(h.loc).Format("Mon 2 Jan 2006, 15:04:05") + ". Wattt keeps the data received before and gets nothing new."
+		out.StatusText = "Revoked on " + views.When(*l.RevokedAt, h.loc) + ". Wattt keeps the data received before and gets nothing new."
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, out)

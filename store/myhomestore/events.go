@@ -181,6 +181,29 @@ func (s *Store) CountPending(ctx context.Context, accountID string) (int, error)
 	return n, nil
 }
 
+// PendingState summarises an account's write queue for the pages.
+type PendingState struct {
+	Count  int
+	Oldest time.Time // when the oldest waiting event was queued (zero if none)
+	Failed bool      // an attach attempt of a waiting event failed
+}
+
+// PendingState is the account's write queue in one query.
+func (s *Store) PendingState(ctx context.Context, accountID string) (PendingState, error) {
+	var p PendingState
+	var oldest, failed int64
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MIN(at), 0), COALESCE(MAX(last_error != ''), 0)
+		FROM events WHERE account_id = ? AND bundle = ''`, accountID).Scan(&p.Count, &oldest, &failed)
+	if err != nil {
+		return p, fmt.Errorf("pending state: %w", err)
+	}
+	if p.Count > 0 {
+		p.Oldest = fromMS(oldest)
+	}
+	p.Failed = failed != 0
+	return p, nil
+}
+
 // MarkAttached records the bundle of an attached event and drops its
 // prepared message (it holds the next channel state).
 func (s *Store) MarkAttached(ctx context.Context, accountID string, seq int64, bundle string) error {

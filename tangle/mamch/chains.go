@@ -78,39 +78,27 @@ type bitState struct {
 	low, high [curl.StateSize]uint64
 }
 
+// setLane and getLane move a segment in and out of a lane without
+// branches (trits are random: a branch per trit would be mispredicted
+// half the time).
 func setLane(b *bitState, lane int, t trinary.Trits) {
-	bit := uint64(1) << lane
-	for p := range consts.HashTrinarySize {
-		b.low[p] &^= bit
-		b.high[p] &^= bit
-		switch t[p] {
-		case 0:
-			b.low[p] |= bit
-			b.high[p] |= bit
-		case 1:
-			b.high[p] |= bit
-		default:
-			b.low[p] |= bit
-		}
+	keep := ^(uint64(1) << lane)
+	for p, v := range t[:consts.HashTrinarySize] {
+		l := uint64(uint8(v-1) >> 7) // v ≤ 0
+		h := uint64(uint8(^v) >> 7)  // v ≥ 0
+		b.low[p] = b.low[p]&keep | l<<lane
+		b.high[p] = b.high[p]&keep | h<<lane
 	}
 }
 
 func getLane(b *bitState, lane int, t trinary.Trits) {
-	for p := range consts.HashTrinarySize {
-		l, h := b.low[p]>>lane&1, b.high[p]>>lane&1
-		switch {
-		case l == 1 && h == 1:
-			t[p] = 0
-		case h == 1:
-			t[p] = 1
-		default:
-			t[p] = -1
-		}
+	for p := range t[:consts.HashTrinarySize] {
+		t[p] = int8(b.high[p]>>lane&1) - int8(b.low[p]>>lane&1)
 	}
 }
 
 // transform applies the Curl permutation to all lanes and leaves the
-// first 243 trits of the result (all that hashLanes reads) in st; the rest
+// first 243 trits of the result (all that hashChains reads) in st; the rest
 // of st and tmp are scratch space. Like sponge.transform it keeps the
 // state permuted so that a round pairs trit j with trit j+d (mod 729)
 // instead of looking up curl.Indices, and puts the hash part back in order

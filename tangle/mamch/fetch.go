@@ -47,7 +47,7 @@ func FetchOne(ctx context.Context, c *client.Client, root trinary.Trytes, mode M
 //
 // It is a pipeline of two goroutines. The next root comes out of
 // decrypting a message, before its signature is checked, so one goroutine
-// reads and decrypts along the chain (readRoots) while the caller's
+// reads and decrypts along the chain (readRoots) while the calling one
 // checks signatures, many messages at once (verifyRoots: 64 lanes are
 // kept busy by about three messages' signature chains). Where the first
 // readable bundle at a root turns out not to be signed by the channel

@@ -8,7 +8,6 @@ import (
 	"github.com/iotaledger/iota.go/bundle"
 	"github.com/iotaledger/iota.go/consts"
 	"github.com/iotaledger/iota.go/curl"
-	mam "github.com/iotaledger/iota.go/mam/v1"
 	"github.com/iotaledger/iota.go/mam/v1/merkle"
 	"github.com/iotaledger/iota.go/mam/v1/signing"
 	"github.com/iotaledger/iota.go/trinary"
@@ -122,6 +121,10 @@ func decode(b bundle.Bundle, sideKey trinary.Trytes, root trinary.Trits) (*decod
 	}, nil
 }
 
+// errNotSigned is a message that decrypts but was not signed with the key
+// of the root it is at: a forgery by someone who has the side key.
+var errNotSigned = errors.New("not signed by the channel (Merkle root does not match)")
+
 // verify checks the signatures of ds (nil: valid) with one hashChains
 // call for all of them: the message's hash signed by the key whose Merkle
 // tree has the root the message was read at.
@@ -150,7 +153,7 @@ func verify(ds []*decoded) []error {
 			}
 		}
 		if !slices.Equal(signer, d.root) {
-			errs[i] = mam.ErrMerkleRootDoesNotMatch
+			errs[i] = errNotSigned
 		}
 	}
 	return errs

@@ -10,8 +10,8 @@ import (
 // a time. Reading a channel message is about a hundred sequential Curl-P27
 // transforms (decryption absorbs each 243-trit chunk before the next key
 // stream is known, and the signature's digests are absorbed in order);
-// iota.go runs them one trit at a time through a lookup table (in C with
-// cgo). Here the 729-trit state is two 729-bit masks, and a round is a
+// iota.go runs them one trit at a time through a lookup table (in C when
+// built with cgo). Here the 729-trit state is two 729-bit masks, and a round is a
 // rotation and the bit-sliced S-box of chains.go on 12 words.
 //
 // Why a rotation: a Curl round is S'[i] = f(S[364i], S[364i+364]) (indices
@@ -144,28 +144,21 @@ func (s *sponge) transform() {
 	}
 }
 
-// rotate sets dst[j] = src[(j+k) mod 729] for 0 < k < 729: src shifted
-// right by k, or'ed with src shifted left by 729-k. Bits past 729 of src
+// rotate sets dst[j] = src[(j+k) mod 729] for 0 ≤ k < 729: it lays out
+// src twice in a row and takes 729 bits from bit k. Bits past 729 of src
 // are zero and stay zero in dst.
 func rotate(dst, src *bitTrits, k int) {
-	rw, rb := k>>6, uint(k&63)
-	l := curl.StateSize - k
-	lw, lb := l>>6, uint(l&63)
+	const w0, b0 = curl.StateSize / 64, curl.StateSize % 64 // where the copy starts
+	var twice [2 * stateWords]uint64
+	copy(twice[:], src[:])
 	for i := range stateWords {
-		var v uint64
-		if i+rw < stateWords {
-			v = src[i+rw] >> rb
-			if i+rw+1 < stateWords {
-				v |= src[i+rw+1] << (64 - rb)
-			}
-		}
-		if i >= lw {
-			v |= src[i-lw] << lb
-			if i > lw {
-				v |= src[i-lw-1] >> (64 - lb)
-			}
-		}
-		dst[i] = v
+		twice[w0+i] |= src[i] << b0
+		twice[w0+i+1] |= src[i] >> (64 - b0)
+	}
+	w, b := k>>6, uint(k&63)
+	from := twice[w : w+stateWords+1]
+	for i := range stateWords {
+		dst[i] = from[i]>>b | from[i+1]<<(64-b)
 	}
 	dst[stateWords-1] &= topMask
 }

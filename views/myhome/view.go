@@ -19,6 +19,7 @@ type Chrome struct {
 	SignedIn bool
 	Current  string // "devices", "policies" or "audit"
 	Pending  int    // events waiting for the Tangle
+	Now      time.Time
 }
 
 func page(c Chrome, title string, refresh int) layout.Page {
@@ -31,6 +32,13 @@ func page(c Chrome, title string, refresh int) layout.Page {
 		}
 		p.SignOut = "/signout"
 	}
+	return p
+}
+
+// withCopy adds the script that puts a Copy button next to every
+// element with a data-copy attribute (the page works without it).
+func withCopy(p layout.Page) layout.Page {
+	p.Scripts = append(p.Scripts, "/static/copy.js")
 	return p
 }
 
@@ -83,14 +91,19 @@ func plural(n int, one, many string) string {
 
 func join(xs []string) string { return strings.Join(xs, ", ") }
 
-// groups splits s into space-separated groups of n characters.
-func groups(s string, n int) string {
-	var b strings.Builder
+// groups splits s into groups of n characters.
+func groups(s string, n int) []string {
+	var out []string
 	for i := 0; i < len(s); i += n {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(s[i:min(i+n, len(s))])
+		out = append(out, s[i:min(i+n, len(s))])
 	}
-	return b.String()
+	return out
+}
+
+// nextQuery is the query string that carries a validated next path on.
+func nextQuery(next string) string {
+	if next == "" {
+		return ""
+	}
+	return "?next=" + next
 }

@@ -68,12 +68,20 @@ func (c Bars) SVG() string {
 	p := ys.Plot
 	every := max(c.LabelEvery, 1)
 	band := (p.X1 - p.X0) / float64(max(len(c.Categories), 1))
+	// Every bar group gets a small tick under its centre, labelled ones a
+	// longer one, so that an unlabelled bar is easy to place between two
+	// labels.
 	for i, cat := range c.Categories {
+		x := p.X0 + band*(float64(i)+0.5)
+		tick := 3.0
+		if i%every == 0 {
+			tick = 5
+		}
+		fmt.Fprintf(&b, `<line class="xmark" x1="%s" y1="%s" x2="%s" y2="%s" stroke="#333" stroke-width="1"/>`, num(x), num(p.Y1), num(x), num(p.Y1+tick))
 		if i%every != 0 {
 			continue
 		}
-		fmt.Fprintf(&b, `<text class="xtick" x="%s" y="%s" text-anchor="middle" font-size="13">%s</text>`,
-			num(p.X0+band*(float64(i)+0.5)), num(p.Y1+16), esc(cat))
+		xLabel(&b, x, p.Y1, cat)
 	}
 	for j, s := range c.Series {
 		fmt.Fprintf(&b, `<g class="series" data-series="%s">`, esc(s.Name))
@@ -83,7 +91,7 @@ func (c Bars) SVG() string {
 				v = s.Values[i]
 			}
 			fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" fill="%s" stroke="#333" stroke-width="0.5" data-value="%s"><title>%s %s: %s %s</title></rect>`,
-				num(r.X), num(r.Y), num(r.W), num(r.H), c.fill(j), num(v), esc(c.Categories[i]), esc(s.Name), esc(num(v)), esc(c.Unit))
+				num(r.X), num(r.Y), num(r.W), num(r.H), c.fill(j), value(v), esc(c.Categories[i]), esc(s.Name), value(v), esc(c.Unit))
 		}
 		b.WriteString("</g>")
 	}

@@ -58,15 +58,23 @@ func (s YScale) Y(v float64) float64 {
 	return s.Plot.Y1 - (v-s.Min)/(s.Max-s.Min)*(s.Plot.Y1-s.Plot.Y0)
 }
 
-// NiceMax rounds max up to a "nice" axis top (1, 2, 2.5 or 5 × 10^k) and
-// returns it with the tick step that divides it into at most 5 intervals.
+// NiceMax rounds max up to a "nice" axis top and returns it with the tick
+// step (1, 2 or 5 × 10^k, or 2.5 × 10^k when that is a whole number) that
+// divides it into at most 5 intervals. A fractional 2.5 step would need one
+// decimal more on every label (0.00025) than its neighbours.
 func NiceMax(max float64) (top, step float64) {
 	if max <= 0 || math.IsNaN(max) || math.IsInf(max, 0) {
 		return 1, 0.2
 	}
+	// Values like 0.001 often arrive as 0.0010000000000000009 (counter
+	// differences); that must not push the axis to the next step.
+	max *= 1 - 1e-9
 	raw := max / 5
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
 	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if m == 2.5 && mag < 10 {
+			continue
+		}
 		step = m * mag
 		if step*5 >= max {
 			break
@@ -121,7 +129,10 @@ func (f Frame) fill(i int) string {
 // yAxis draws horizontal grid lines with labels at every step up to top.
 func (f Frame) yAxis(b *strings.Builder, s YScale, step float64) {
 	p := s.Plot
-	for v := s.Min; v <= s.Max+step/2; v += step {
+	// Ticks are Min + i*step, not a running sum, so rounding errors do not
+	// add up along the axis.
+	for i := 0; s.Min+float64(i)*step <= s.Max+step/2; i++ {
+		v := s.Min + float64(i)*step
 		y := s.Y(v)
 		fmt.Fprintf(b, `<line class="grid" x1="%s" y1="%s" x2="%s" y2="%s" stroke="#ccc" stroke-width="1"/>`, num(p.X0), num(y), num(p.X1), num(y))
 		fmt.Fprintf(b, `<text class="ytick" x="%s" y="%s" text-anchor="end" font-size="13" dominant-baseline="middle">%s</text>`, num(p.X0-6), num(y), esc(label(v, step)))
@@ -129,13 +140,22 @@ func (f Frame) yAxis(b *strings.Builder, s YScale, step float64) {
 	fmt.Fprintf(b, `<text class="yunit" x="4" y="%s" font-size="13">%s</text>`, num(p.Y0-8), esc(f.Unit))
 }
 
+// xLabel writes an X axis label centred on x, hanging below the axis at
+// baseline y: it stays clear of the axis at any font size (pages enlarge
+// chart text on narrow screens, see views/wattt/assets/wattt.css).
+func xLabel(b *strings.Builder, x, y float64, text string) {
+	fmt.Fprintf(b, `<text class="xtick" x="%s" y="%s" text-anchor="middle" dominant-baseline="hanging" font-size="13">%s</text>`, num(x), num(y+6), esc(text))
+}
+
 // legend draws one swatch and name per series along the top margin.
 func legend(b *strings.Builder, names []string, swatch func(i int, x, y float64) string) {
-	x := float64(MarginLeft)
+	x := float64(MarginLeft) + 10 // clear of the unit label, also when enlarged
 	for i, n := range names {
 		b.WriteString(swatch(i, x, 8))
 		fmt.Fprintf(b, `<text class="legend" x="%s" y="18" font-size="13">%s</text>`, num(x+18), esc(n))
-		x += 18 + 8*float64(len([]rune(n))) + 16
+		// Room for the name at up to 20 units a character's height (the
+		// enlarged phone size), not just the 13 drawn here.
+		x += 18 + 11*float64(len([]rune(n))) + 16
 	}
 }
 
@@ -144,16 +164,39 @@ func num(v float64) string {
 	return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
 }
 
-// label formats an axis value with as many decimals as the step needs.
+// label formats an axis value with as many decimals as the step needs to
+// be printed exactly, so that neighbouring ticks never read the same
+// (a step of 0.0005 gets four decimals, 0.25 two, 2.5 one).
 func label(v, step float64) string {
-	dec := 0
-	for s := step; s < 1 && dec < 3; s *= 10 {
-		dec++
+	return strconv.FormatFloat(v, 'f', decimals(step), 64)
+}
+
+// maxDecimals bounds label precision; NiceMax steps never need more for
+// the values charts show.
+const maxDecimals = 6
+
+// decimals is the number of decimals that prints step exactly.
+func decimals(step float64) int {
+	if step <= 0 || math.IsNaN(step) || math.IsInf(step, 0) {
+		return 0
 	}
-	if step*math.Pow(10, float64(dec)) != math.Trunc(step*math.Pow(10, float64(dec))) && dec < 3 {
-		dec++
+	for dec := 0; dec < maxDecimals; dec++ {
+		scaled := step * math.Pow(10, float64(dec))
+		if math.Abs(scaled-math.Round(scaled)) < 1e-9*math.Max(1, scaled) {
+			return dec
+		}
 	}
-	return strconv.FormatFloat(v, 'f', dec, 64)
+	return maxDecimals
+}
+
+// ValueDecimals is the precision of bar values in data-value and tooltips:
+// the meter's energy and gas counters have three decimals (Wh, dm³), so a
+// bucket's usage is exact at three.
+const ValueDecimals = 3
+
+// value formats a data value (not a coordinate: see num).
+func value(v float64) string {
+	return strconv.FormatFloat(v, 'f', ValueDecimals, 64)
 }
 
 // esc escapes text for XML content and attribute values.

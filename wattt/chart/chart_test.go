@@ -219,3 +219,59 @@ func TestLinesYMin(t *testing.T) {
 		t.Errorf("220 V at y=%v (want 230), 238 V at y=%v (want 50)", y0, y1)
 	}
 }
+
+func TestTickLabelsAreDistinct(t *testing.T) {
+	for _, max := range []float64{0.002, 0.0037, 0.012, 0.37, 1.1, 2.3, 7.9, 23, 1234} {
+		top, step := NiceMax(max)
+		seen := map[string]bool{}
+		for i := 0; float64(i)*step <= top+step/2; i++ {
+			l := label(float64(i)*step, step)
+			if seen[l] {
+				t.Errorf("max %v (step %v): tick label %q printed twice", max, step, l)
+			}
+			seen[l] = true
+		}
+	}
+	for _, c := range []struct {
+		v, step float64
+		want    string
+	}{
+		{0.0015, 0.0005, "0.0015"}, {0.5, 0.25, "0.50"}, {7.5, 2.5, "7.5"}, {0.4, 0.2, "0.4"}, {1250, 250, "1250"}, {0.3, 0.1, "0.3"},
+	} {
+		if got := label(c.v, c.step); got != c.want {
+			t.Errorf("label(%v, %v) = %q, want %q", c.v, c.step, got, c.want)
+		}
+	}
+}
+
+// A small but visible bar must not read "0" in its tooltip or data-value:
+// gas per hour is typically 0.001–0.004 m³.
+func TestBarValuesKeepMeterPrecision(t *testing.T) {
+	c := Bars{
+		Frame:      Frame{ID: "g", Unit: "m³", Width: 452, Height: 256},
+		Categories: []string{"13:00", "14:00"},
+		Series:     []Series{{Name: "Gas", Values: []float64{0.004, 0.0012}}},
+	}
+	rects := parse(t, c.SVG()).all("rect")
+	var got []string
+	for _, r := range rects {
+		if v := r.attr("data-value"); v != "" {
+			got = append(got, v+" | "+r.all("title")[0].Text)
+		}
+	}
+	want := []string{"0.004 | 13:00 Gas: 0.004 m³", "0.001 | 14:00 Gas: 0.001 m³"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("bar values:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestNiceMaxStepsStayShort(t *testing.T) {
+	for _, c := range []struct{ in, top, step float64 }{
+		{0.0010000000000000009, 0.001, 0.0002}, {0.0011, 0.0015, 0.0005}, {0.012, 0.015, 0.005}, {120, 125, 25},
+	} {
+		top, step := NiceMax(c.in)
+		if math.Abs(top-c.top) > 1e-12 || math.Abs(step-c.step) > 1e-12 {
+			t.Errorf("NiceMax(%v) = %v,%v want %v,%v", c.in, top, step, c.top, c.step)
+		}
+	}
+}

@@ -15,7 +15,8 @@ type Lines struct {
 	Series     []LineSeries
 }
 
-// Tick is a labelled position on the X axis.
+// Tick is a position on the X axis with a grid line, labelled unless
+// Label is empty.
 type Tick struct {
 	At    float64
 	Label string
@@ -84,7 +85,9 @@ func (c Lines) SVG() string {
 	for _, t := range c.XTicks {
 		x := c.X(t.At)
 		fmt.Fprintf(&b, `<line class="xgrid" x1="%s" y1="%s" x2="%s" y2="%s" stroke="#eee"/>`, num(x), num(p.Y0), num(x), num(p.Y1))
-		fmt.Fprintf(&b, `<text class="xtick" x="%s" y="%s" text-anchor="middle" font-size="13">%s</text>`, num(x), num(p.Y1+16), esc(t.Label))
+		if t.Label != "" {
+			xLabel(&b, x, p.Y1, t.Label)
+		}
 	}
 	for j, s := range c.Series {
 		st := lineStyles[j%len(lineStyles)]

@@ -23,7 +23,12 @@
         if (d.status !== "live") {
           var st = document.getElementById("conn-state");
           // Only when the page was rendered live: a revoked page already says so.
-          if (st && d.statusText && !st.querySelector(".badge-revoked")) st.textContent = d.statusText;
+          if (st && d.statusText && !st.querySelector(".badge-revoked")) {
+            st.textContent = d.statusText;
+            var h = document.getElementById("live-h");
+            if (h) h.textContent = "Last power reading";
+            if (hint) hint.textContent = "No new data. ";
+          }
         }
         return d;
       })
