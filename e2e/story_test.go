@@ -13,8 +13,8 @@ import (
 // process), and checks what they see:
 //
 //  1. Wattt → "Connect via My Home" → create a home → pair the reader with
-//     the address and code it printed → grant → back at Wattt, live
-//     readings arrive and the charts have data points;
+//     the address and code it printed → back to the request → grant →
+//     back at Wattt, live readings arrive and the charts have data points;
 //  2. a second Wattt account (a second browser: its own Wattt session; the
 //     owner's My Home session copied in, as the same person) is granted too;
 //  3. the owner revokes the first in My Home: the first shows "Revoked" and
@@ -74,16 +74,10 @@ func TestConsentStory(t *testing.T) {
 	})
 	owner.waitText("main", "paired", 10*time.Second)
 	owner.shot("myhome-paired")
-	owner.open(st.MyHome + "/devices")
-	owner.waitText("table", "Meter cupboard", 10*time.Second)
-	if got := owner.text("table"); !strings.Contains(got, "paired") {
-		t.Errorf("devices page does not show the reader as paired: %s", abbreviate(got))
-	}
-	owner.shot("myhome-devices")
 
-	// Grant.
-	owner.open(consentURL)
-	owner.waitText("main", "Meter cupboard", 10*time.Second)
+	// Back to the request, which now offers the reader; grant.
+	owner.click(`main a[href^="/consent/"]`)
+	owner.waitPage(consentURL, "Meter cupboard", 30*time.Second)
 	owner.shot("myhome-consent")
 	owner.click(`button[name=decision][value=grant]`)
 	owner.waitPage(st.Wattt+"/", "", 30*time.Second)
@@ -104,6 +98,12 @@ func TestConsentStory(t *testing.T) {
 		t.Fatalf("policies page should have exactly one Revoke link, has %d", owner.count(`a[href$="/revoke"]`))
 	}
 	owner.shot("myhome-policies")
+	owner.open(st.MyHome + "/devices")
+	owner.waitText("table", "Meter cupboard", 10*time.Second)
+	if got := owner.text("table"); !strings.Contains(got, "paired") {
+		t.Errorf("devices page does not show the reader as paired: %s", abbreviate(got))
+	}
+	owner.shot("myhome-devices")
 
 	// 2. A second provider account, granted by the same owner.
 	second.copyCookies(owner, st.MyHome, "myhome_")

@@ -187,10 +187,14 @@ func (s *Service) apply(m mamch.Message, addr string, kp *keyPair, p *watttstore
 		if cm.Data == nil {
 			return false, errors.New("DATA without body")
 		}
-		if cm.Data.Seq > math.MaxInt64-uint64(len(cm.Data.Readings)) {
+		readings, err := cm.Data.AllReadings() // plain or DEFLATE-packed (p1reader --pack)
+		if err != nil {
+			return false, fmt.Errorf("DATA readings: %w", err)
+		}
+		if cm.Data.Seq > math.MaxInt64-uint64(len(readings)) {
 			return false, errors.New("DATA sequence number out of range")
 		}
-		for j, r := range cm.Data.Readings {
+		for j, r := range readings {
 			if r.Time.IsZero() {
 				continue
 			}

@@ -44,6 +44,19 @@ func (w *channelWriter) data(seq int) {
 	w.publish(string(text))
 }
 
+// packedData is data with the readings DEFLATE-packed, as p1reader --pack
+// sends them.
+func (w *channelWriter) packedData(seq int) {
+	w.t.Helper()
+	packed, err := protocol.PackReadings(readings(time.Now().Add(-time.Hour), seq))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	text, _ := json.Marshal(protocol.ChannelMessage{Type: protocol.Data, Version: protocol.Version, Data: &protocol.DataBody{
+		Schema: protocol.ReadingSchema, Seq: uint64(seq), Packed: packed}})
+	w.publish(string(text))
+}
+
 // rotate publishes KEY_ROTATION under the current key with the new key
 // sealed to the given public keys, then switches to it.
 func (w *channelWriter) rotate(to map[string]*ntru.PublicKey) {
@@ -102,7 +115,7 @@ func TestFollowerSkipsHostileMessagesAndFollowsRotations(t *testing.T) {
 	other, _ := seed.New()
 	otherPub, _, _ := ntru.DeriveKeyPair(other)
 	w.rotate(map[string]*ntru.PublicKey{addr: pub, "SOMEONEELSE": otherPub})
-	w.data(20)
+	w.packedData(20)
 	w.rotate(map[string]*ntru.PublicKey{"SOMEONEELSE": otherPub})
 	w.data(30) // under a key this provider never gets
 

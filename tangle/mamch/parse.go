@@ -66,6 +66,11 @@ func decode(b bundle.Bundle, sideKey trinary.Trytes, root trinary.Trits) (*decod
 	if err != nil {
 		return nil, err
 	}
+	return decodePayload(p, sideKey, root)
+}
+
+// decodePayload is decode of a MAM payload already taken out of its bundle.
+func decodePayload(p trinary.Trits, sideKey trinary.Trytes, root trinary.Trits) (*decoded, error) {
 	key, err := trinary.TrytesToTrits(trinary.MustPad(sideKey, consts.HashTrytesSize))
 	if err != nil {
 		return nil, fmt.Errorf("side key: %w", err)

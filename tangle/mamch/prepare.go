@@ -50,6 +50,14 @@ func Prepare(s State, message string) (Prepared, error) {
 	if r := len(payload) % 3; r != 0 {
 		payload = trinary.MustPadTrits(payload, len(payload)+3-r)
 	}
+	// Read our own message back before anyone can depend on it. iota.go's
+	// MAMCreate once produced payloads nobody could read (its nonce search
+	// touched trits that are never sent); a channel stops for every reader
+	// at an unreadable message, and Prepare is deterministic, so a bad
+	// payload must never leave here.
+	if err := selfCheck(payload, s.mamSideKey(), root, next); err != nil {
+		return Prepared{}, fmt.Errorf("mamch: prepare: message %d does not read back: %w", s.index, err)
+	}
 	addr, err := channelAddress(s.mode, root, s.mamSideKey())
 	if err != nil {
 		return Prepared{}, err
@@ -91,4 +99,20 @@ func channelAddress(mode Mode, root trinary.Trits, mamSideKey trinary.Trytes) (t
 	h.absorb(key)
 	h.absorb(root[:consts.HashTrinarySize])
 	return trinary.MustTritsToTrytes(h.squeeze()), nil
+}
+
+// selfCheck decodes and verifies a freshly created payload the way a
+// reader will.
+func selfCheck(payload trinary.Trits, mamSideKey trinary.Trytes, root, next trinary.Trits) error {
+	d, err := decodePayload(payload, mamSideKey, root)
+	if err != nil {
+		return err
+	}
+	if err := verify([]*decoded{d})[0]; err != nil {
+		return err
+	}
+	if d.next != trinary.MustTritsToTrytes(next) {
+		return fmt.Errorf("next root does not match")
+	}
+	return nil
 }

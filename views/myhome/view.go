@@ -4,7 +4,6 @@ package myhome
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"iotahome/views/layout"
@@ -88,8 +87,6 @@ func plural(n int, one, many string) string {
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
-
-func join(xs []string) string { return strings.Join(xs, ", ") }
 
 // groups splits s into groups of n characters.
 func groups(s string, n int) []string {
