@@ -45,18 +45,7 @@ type Tx struct {
 // Write transactions are serialised (BEGIN IMMEDIATE), so fn may read state,
 // compute, and write it back without a lost update.
 func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("readerstore: begin: %w", err)
-	}
-	if err := fn(&Tx{ctx: ctx, tx: tx}); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("readerstore: commit: %w", err)
-	}
-	return nil
+	return sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error { return fn(&Tx{ctx: ctx, tx: tx}) })
 }
 
 // ErrNoIdentity is returned by LoadIdentity on a fresh state file.

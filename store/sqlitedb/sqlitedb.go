@@ -50,3 +50,21 @@ func Open(ctx context.Context, path string, name migrations.Database) (*sql.DB, 
 	}
 	return db, nil
 }
+
+// InTx runs fn in one transaction on db and commits it if fn returns nil,
+// rolling back otherwise. Databases opened by Open begin write transactions
+// IMMEDIATE, so fn may read, compute and write back without a lost update.
+func InTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

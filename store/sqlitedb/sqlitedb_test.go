@@ -2,6 +2,8 @@ package sqlitedb_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -20,5 +22,40 @@ func TestOpenMigrates(t *testing.T) {
 			t.Fatalf("journal mode %q, %v", mode, err)
 		}
 		db.Close()
+	}
+}
+
+func TestInTxCommitsOrRollsBack(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlitedb.Open(ctx, filepath.Join(t.TempDir(), "x.db"), migrations.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE t (v INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err = sqlitedb.InTx(ctx, db, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`INSERT INTO t VALUES (1)`); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx returned %v, want the function's error", err)
+	}
+	if err := sqlitedb.InTx(ctx, db, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO t VALUES (2)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var sum int
+	if err := db.QueryRow(`SELECT COALESCE(SUM(v), 0) FROM t`).Scan(&sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum != 2 {
+		t.Fatalf("sum %d: the failed transaction's row must be rolled back, the second committed", sum)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"iotahome/migrations"
@@ -38,18 +37,7 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // tx runs fn in a transaction, committing if it returns nil.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("watttstore: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("watttstore: commit: %w", err)
-	}
-	return nil
+	return sqlitedb.InTx(ctx, s.db, fn)
 }
 
 // ms and fromMS convert between time and the unix milliseconds stored.
