@@ -118,7 +118,7 @@ func (h *handlers) errorPage(err error, c echo.Context) {
 		status, title, msg = http.StatusNotFound, "Not found", "There is nothing here for your home."
 	case errors.As(err, &he):
 		status = he.Code
-		title = http.StatusText(he.Code)
+		title = layout.ErrorTitle(he.Code)
 		if m, ok := he.Message.(string); ok && he.Code < 500 {
 			msg = m
 		}

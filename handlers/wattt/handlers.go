@@ -114,7 +114,7 @@ func (h *handler) errorPage(err error, c echo.Context) {
 	if status >= 500 {
 		h.log.Error("request failed", "path", c.Request().URL.Path, "err", err)
 	}
-	title := http.StatusText(status)
+	title := layout.ErrorTitle(status)
 	p := layout.Page{Site: views.Site, Title: title}
 	if strings.HasSuffix(c.Request().URL.Path, ".json") {
 		c.JSON(status, map[string]string{"error": msg})
