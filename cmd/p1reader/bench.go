@@ -53,6 +53,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	batchMax := fs.Int("batch-max", reader.DefaultMaxReadings, "reader --batch-max")
 	drain := fs.Duration("drain", 2*time.Minute, "how long to wait for the queue to empty after the meter stops")
 	pack := fs.Bool("pack", false, "reader --pack")
+	durable := fs.Bool("durable", false, "reader --durable (write each reading before batching)")
 	dir := fs.String("dir", "", "directory for the state file (default a temporary one on disk)")
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
@@ -61,7 +62,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		return 2
 	}
-	b := bench{minutes: *minutes, mwm: *mwm, pow: *pow, rate: *rate, window: *window, batchMax: *batchMax, pack: *pack, drain: *drain, dir: *dir,
+	b := bench{minutes: *minutes, mwm: *mwm, pow: *pow, rate: *rate, window: *window, batchMax: *batchMax, pack: *pack, durable: *durable, drain: *drain, dir: *dir,
 		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	res, err := b.run(ctx)
 	if err != nil {
@@ -80,6 +81,7 @@ type bench struct {
 	window   time.Duration
 	batchMax int
 	pack     bool
+	durable  bool
 	drain    time.Duration
 	dir      string
 	log      *slog.Logger
@@ -129,7 +131,7 @@ func (b bench) run(ctx context.Context) (benchResult, error) {
 
 	var mu sync.Mutex
 	cfg := reader.Config{
-		StatePath: filepath.Join(dir, "reader.db"), Client: c, BatchWindow: b.window, MaxReadings: b.batchMax, Pack: b.pack, Log: b.log,
+		StatePath: filepath.Join(dir, "reader.db"), Client: c, BatchWindow: b.window, MaxReadings: b.batchMax, Pack: b.pack, Durable: b.durable, Log: b.log,
 		OnPublished: func(p publisher.Published) {
 			if p.Kind != protocol.Data {
 				return
@@ -252,8 +254,8 @@ func writeBytes() int64 {
 func (r benchResult) print(w io.Writer, b bench) {
 	st := r.status
 	dropped := int64(r.written) - int64(st.Published)
-	fmt.Fprintf(w, "sustained run: %.1f min at %.2g telegram/s, MWM %d, PoW %s, batch window %s, max %d readings/message, packed %v\n",
-		r.elapsed.Minutes(), b.rate, b.mwm, r.powImpl, b.window, b.batchMax, b.pack)
+	fmt.Fprintf(w, "sustained run: %.1f min at %.2g telegram/s, MWM %d, PoW %s, batch window %s, max %d readings/message, packed %v, durable %v\n",
+		r.elapsed.Minutes(), b.rate, b.mwm, r.powImpl, b.window, b.batchMax, b.pack, b.durable)
 	fmt.Fprintf(w, "telegrams:  %d written to the pty, %d read, %d rejected, %d published, %d dropped\n",
 		r.written, st.Read, st.Rejected, st.Published, dropped)
 	fmt.Fprintf(w, "messages:   %d MAM messages (%.1f per minute, %.1f readings each); queue drained %.1fs after the meter stopped\n",

@@ -45,6 +45,12 @@ type Config struct {
 	// times less proof of work per reading); receivers must read DATA with
 	// DataBody.AllReadings. Off by default.
 	Pack bool
+	// Durable writes every reading to the state file before it waits for
+	// its message (a crash loses nothing); off, readings wait in memory for
+	// up to BatchWindow and are written with their message, about ten times
+	// fewer bytes written to an SD card. Off by default in this struct;
+	// p1reader run turns it on unless --durable=false.
+	Durable bool
 	// ClaimsPerMinute bounds the pairing claims answered; default 6.
 	ClaimsPerMinute int
 
@@ -131,7 +137,7 @@ func Open(ctx context.Context, cfg Config) (*Agent, error) {
 	a := &Agent{cfg: cfg, store: st, device: device, parser: parser}
 	a.publisher = publisher.New(publisher.Config{
 		Store: st, Client: cfg.Client, BatchWindow: cfg.BatchWindow, MaxReadings: cfg.MaxReadings,
-		KeepRecent: cfg.KeepRecent, MaxQueue: cfg.MaxQueue, Pack: cfg.Pack, MaxBackoff: cfg.MaxBackoff, OnPublished: cfg.OnPublished, Log: cfg.Log,
+		KeepRecent: cfg.KeepRecent, MaxQueue: cfg.MaxQueue, Pack: cfg.Pack, Durable: cfg.Durable, MaxBackoff: cfg.MaxBackoff, OnPublished: cfg.OnPublished, Log: cfg.Log,
 	})
 	a.sender = publisher.NewDirectSender(st, cfg.Client, cfg.MaxBackoff, cfg.Log)
 	a.consent = consent.New(consent.Config{
