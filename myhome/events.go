@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"iotahome/internal/retry"
 	"iotahome/protocol"
 	"iotahome/store/myhomestore"
 	"iotahome/tangle/mamch"
@@ -77,7 +78,7 @@ func (s *Service) publisher(ctx context.Context) {
 		if len(due) > 0 {
 			wait = 0 // more may be due right behind these
 		}
-		if !sleep(ctx, wait, s.wakePublisher) {
+		if !retry.Sleep(ctx, wait, s.wakePublisher) {
 			return
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/iotaledger/iota.go/trinary"
 
+	"iotahome/internal/retry"
 	"iotahome/protocol"
 	"iotahome/store/myhomestore"
 	"iotahome/tangle/direct"
@@ -113,7 +114,7 @@ func (s *Service) pairingDriver(ctx context.Context) {
 				s.log.Warn("pairing driver", "account", acct, "err", err)
 			}
 		}
-		if !sleep(ctx, s.cfg.PollInterval, s.wakePairing) {
+		if !retry.Sleep(ctx, s.cfg.PollInterval, s.wakePairing) {
 			return
 		}
 	}

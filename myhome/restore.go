@@ -8,6 +8,7 @@ import (
 
 	"github.com/iotaledger/iota.go/trinary"
 
+	"iotahome/internal/retry"
 	"iotahome/protocol"
 	"iotahome/store/myhomestore"
 	"iotahome/tangle/mamch"
@@ -42,7 +43,7 @@ func (s *Service) restorer(ctx context.Context) {
 		for _, n := range failures {
 			wait = max(wait, s.backoff(n))
 		}
-		if !sleep(ctx, wait, s.wakeRestore) {
+		if !retry.Sleep(ctx, wait, s.wakeRestore) {
 			return
 		}
 	}

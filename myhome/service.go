@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"iotahome/internal/retry"
 	"iotahome/store/myhomestore"
 	"iotahome/store/serverkey"
 	"iotahome/tangle/client"
@@ -129,26 +130,9 @@ func nudge(ch chan struct{}) {
 	}
 }
 
-// sleep waits d or until woken or ctx ends; it reports false when ctx ended.
-func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-	case <-wake:
-	}
-	return true
-}
-
 // backoff is the delay before attempt number attempts+1.
 func (s *Service) backoff(attempts int) time.Duration {
-	d := s.cfg.RetryBase
-	for i := 0; i < attempts && d < s.cfg.RetryMax; i++ {
-		d *= 2
-	}
-	return min(d, s.cfg.RetryMax)
+	return retry.Delay(attempts, s.cfg.RetryBase, s.cfg.RetryMax)
 }
 
 // randomID returns 128 random bits as hex.
@@ -167,7 +151,7 @@ func (s *Service) janitor(ctx context.Context) {
 		if err := s.st.DeleteExpired(ctx, now, now.Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
 			s.log.Warn("clean up", "err", err)
 		}
-		if !sleep(ctx, time.Hour, nil) {
+		if !retry.Sleep(ctx, time.Hour, nil) {
 			return
 		}
 	}

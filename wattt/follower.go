@@ -12,6 +12,7 @@ import (
 	"github.com/iotaledger/iota.go/consts"
 	"github.com/iotaledger/iota.go/guards"
 
+	"iotahome/internal/retry"
 	"iotahome/protocol"
 	"iotahome/store/watttstore"
 	"iotahome/tangle/mamch"
@@ -101,7 +102,7 @@ func (s *Service) follow(ctx context.Context, id int64) {
 			wait := s.backoff(failures)
 			failures++
 			log.Warn("follow: backing off", "err", err, "retry_in", wait)
-			if !sleep(ctx, wait) {
+			if !retry.Sleep(ctx, wait, nil) {
 				return
 			}
 			if read > 0 {
@@ -111,7 +112,7 @@ func (s *Service) follow(ctx context.Context, id int64) {
 		}
 		failures = 0
 		conn, sideKey = next, nextKey
-		if read == 0 && !sleep(ctx, s.cfg.FollowInterval) {
+		if read == 0 && !retry.Sleep(ctx, s.cfg.FollowInterval, nil) {
 			return
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/iotaledger/iota.go/consts"
 	"github.com/iotaledger/iota.go/guards"
 
+	"iotahome/internal/retry"
 	"iotahome/protocol"
 	"iotahome/store/watttstore"
 	"iotahome/tangle/direct"
@@ -33,7 +34,7 @@ func (s *Service) receiveKeys(ctx context.Context) {
 		} else {
 			failures = 0
 		}
-		if !sleep(ctx, wait) {
+		if !retry.Sleep(ctx, wait, nil) {
 			return
 		}
 	}

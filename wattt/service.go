@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"iotahome/internal/retry"
 	"iotahome/store/serverkey"
 	"iotahome/store/watttstore"
 	"iotahome/tangle/client"
@@ -177,27 +178,14 @@ func (s *Service) prune(ctx context.Context) {
 		if err := s.st.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
 			s.log.Error("delete expired sessions", "err", err)
 		}
-		if !sleep(ctx, time.Hour) {
+		if !retry.Sleep(ctx, time.Hour, nil) {
 			return
 		}
-	}
-}
-
-// sleep waits d or until ctx ends; false means ctx ended.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
 // backoff is the pause after the n-th consecutive failure: 1 s doubling up
 // to MaxBackoff.
 func (s *Service) backoff(n int) time.Duration {
-	d := time.Second << min(n, 10)
-	return min(d, s.cfg.MaxBackoff)
+	return retry.Delay(n, time.Second, s.cfg.MaxBackoff)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/iotaledger/iota.go/trinary"
 
+	"iotahome/internal/retry"
 	"iotahome/protocol"
 	"iotahome/store/readerstore"
 	"iotahome/tangle/client"
@@ -42,20 +43,20 @@ func (d *DirectSender) Wake() {
 
 // Run sends until ctx is done.
 func (d *DirectSender) Run(ctx context.Context) error {
-	retry := newBackoff(d.maxBackoff)
+	pause := newBackoff(d.maxBackoff)
 	for {
 		if err := d.sendAll(ctx); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			wait := retry.next()
+			wait := pause.next()
 			d.log.Warn("send failed; retrying", "err", err, "in", wait)
-			if !sleep(ctx, wait) {
+			if !retry.Sleep(ctx, wait, nil) {
 				return nil
 			}
 			continue
 		}
-		retry.reset()
+		pause.reset()
 		t := time.NewTimer(idleWait)
 		select {
 		case <-ctx.Done():

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"iotahome/internal/retry"
 	"iotahome/protocol"
 	"iotahome/store/readerstore"
 	"iotahome/tangle/client"
@@ -162,7 +163,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 			p.cfg.Log.Error("readings lost at stop", "err", err, "readings", p.Buffered())
 		}
 	}()
-	retry := newBackoff(p.cfg.MaxBackoff)
+	pause := newBackoff(p.cfg.MaxBackoff)
 	for {
 		// Stored messages first, in channel order: a restart re-attaches
 		// whatever was prepared but not confirmed before preparing more.
@@ -174,14 +175,14 @@ func (p *Publisher) Run(ctx context.Context) error {
 			if err := p.Flush(ctx); err != nil && ctx.Err() == nil {
 				return err
 			}
-			wait := retry.next()
+			wait := pause.next()
 			p.cfg.Log.Warn("attach failed; retrying", "err", err, "in", wait)
-			if !sleep(ctx, wait) {
+			if !retry.Sleep(ctx, wait, nil) {
 				return nil
 			}
 			continue
 		}
-		retry.reset()
+		pause.reset()
 		prepared, wait, err := p.batch(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -295,37 +296,22 @@ func (p *Publisher) attachPending(ctx context.Context) error {
 
 // backoff doubles a wait from 500 ms up to a cap.
 type backoff struct {
-	cur, max time.Duration
+	failures int
+	max      time.Duration
 }
 
-func newBackoff(max time.Duration) *backoff {
-	if max <= 0 {
-		max = 30 * time.Second
+func newBackoff(limit time.Duration) *backoff {
+	if limit <= 0 {
+		limit = 30 * time.Second
 	}
-	return &backoff{max: max}
+	return &backoff{max: limit}
 }
 
+// next is the pause after one more failure: 0.5 s doubling to max.
 func (b *backoff) next() time.Duration {
-	switch {
-	case b.cur == 0:
-		b.cur = 500 * time.Millisecond
-	case b.cur < b.max:
-		b.cur *= 2
-	}
-	b.cur = min(b.cur, b.max)
-	return b.cur
+	d := retry.Delay(b.failures, 500*time.Millisecond, b.max)
+	b.failures++
+	return d
 }
 
-func (b *backoff) reset() { b.cur = 0 }
-
-// sleep waits d or until ctx is done; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
+func (b *backoff) reset() { b.failures = 0 }
