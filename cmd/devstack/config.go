@@ -3,8 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
-	"strconv"
+
+	"iotahome/internal/envdefault"
 )
 
 // config is what devstack needs to know; every field has a flag and an
@@ -36,14 +36,14 @@ Flags (environment fallback in brackets):
 		fs.PrintDefaults()
 	}
 	c := config{}
-	fs.StringVar(&c.dataDir, "data", env("DEVSTACK_DATA", "data/dev"), "data directory for every part [DEVSTACK_DATA]")
+	fs.StringVar(&c.dataDir, "data", envdefault.String("DEVSTACK_DATA", "data/dev"), "data directory for every part [DEVSTACK_DATA]")
 	fs.BoolVar(&c.fresh, "fresh", false, "delete the data directory first and start over")
-	fs.IntVar(&c.mwm, "mwm", envInt("IOTA_MWM", 9), "minimum weight magnitude of the dev node and its clients [IOTA_MWM]")
-	fs.StringVar(&c.nodeListen, "node-listen", env("TANGLE_LISTEN", "127.0.0.1:14265"), "dev Tangle node address [TANGLE_LISTEN]")
-	fs.StringVar(&c.myhomeAddr, "myhome-listen", env("MYHOME_LISTEN", "127.0.0.1:8080"), "My Home address [MYHOME_LISTEN]")
-	fs.StringVar(&c.watttAddr, "wattt-listen", env("WATTT_LISTEN", "127.0.0.1:8081"), "Wattt Insights address [WATTT_LISTEN]")
+	fs.IntVar(&c.mwm, "mwm", envdefault.Int("IOTA_MWM", 9), "minimum weight magnitude of the dev node and its clients [IOTA_MWM]")
+	fs.StringVar(&c.nodeListen, "node-listen", envdefault.String("TANGLE_LISTEN", "127.0.0.1:14265"), "dev Tangle node address [TANGLE_LISTEN]")
+	fs.StringVar(&c.myhomeAddr, "myhome-listen", envdefault.String("MYHOME_LISTEN", "127.0.0.1:8080"), "My Home address [MYHOME_LISTEN]")
+	fs.StringVar(&c.watttAddr, "wattt-listen", envdefault.String("WATTT_LISTEN", "127.0.0.1:8081"), "Wattt Insights address [WATTT_LISTEN]")
 	fs.Float64Var(&c.rate, "rate", 1, "simulated telegrams per second (above 1 the simulated meter's clock runs ahead of real time)")
-	fs.StringVar(&c.meter, "meter", env("DEVSTACK_METER", "dsmr5"), "simulated meter: dsmr5, dsmr22 or be (Belgian e-MUCS) [DEVSTACK_METER]")
+	fs.StringVar(&c.meter, "meter", envdefault.String("DEVSTACK_METER", "dsmr5"), "simulated meter: dsmr5, dsmr22 or be (Belgian e-MUCS) [DEVSTACK_METER]")
 	fs.BoolVar(&c.avx, "avx", avxAvailable(), "build with the AVX proof-of-work (needs amd64, cgo with a C compiler and an AVX CPU; default: on when they are there)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -58,18 +58,4 @@ Flags (environment fallback in brackets):
 		return c, fmt.Errorf("--rate must be positive, got %v", c.rate)
 	}
 	return c, nil
-}
-
-func env(key, fallback string) string {
-	if v, ok := os.LookupEnv(key); ok && v != "" {
-		return v
-	}
-	return fallback
-}
-
-func envInt(key string, fallback int) int {
-	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
-		return v
-	}
-	return fallback
 }

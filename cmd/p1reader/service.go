@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
+	"iotahome/internal/envdefault"
 	"iotahome/pi/dsmr"
 	"iotahome/pi/reader"
 	"iotahome/pi/serialport"
@@ -50,19 +48,19 @@ func (f *serviceFlags) register(fs *flag.FlagSet) {
 		f.serial.Preset = p
 		return nil
 	})
-	fs.BoolVar(&f.simulate, "simulate", envBool("P1_SIMULATE"), "read a built-in simulated DSMR 5 meter instead of the serial port (env P1_SIMULATE=1)")
-	fs.Float64Var(&f.simRate, "simulate-rate", envFloat("P1_SIMULATE_RATE", 1), "with --simulate: telegrams per second (env P1_SIMULATE_RATE)")
-	fs.StringVar(&f.state, "state", envString("P1_STATE", "data/reader/reader.db"), "state file: identity, pairing, channel state, outbox (env P1_STATE)")
-	fs.DurationVar(&f.batchWindow, "batch-window", envDuration("P1_BATCH_WINDOW", reader.DefaultBatchWindow),
+	fs.BoolVar(&f.simulate, "simulate", envdefault.Bool("P1_SIMULATE", false), "read a built-in simulated DSMR 5 meter instead of the serial port (env P1_SIMULATE=1)")
+	fs.Float64Var(&f.simRate, "simulate-rate", envdefault.Float("P1_SIMULATE_RATE", 1), "with --simulate: telegrams per second (env P1_SIMULATE_RATE)")
+	fs.StringVar(&f.state, "state", envdefault.String("P1_STATE", "data/reader/reader.db"), "state file: identity, pairing, channel state, outbox (env P1_STATE)")
+	fs.DurationVar(&f.batchWindow, "batch-window", envdefault.Duration("P1_BATCH_WINDOW", reader.DefaultBatchWindow),
 		"longest a reading waits for others to share its MAM message; readings also pile up while a message is attached (env P1_BATCH_WINDOW)")
-	fs.IntVar(&f.batchMax, "batch-max", envInt("P1_BATCH_MAX", reader.DefaultMaxReadings), "most readings per MAM message (env P1_BATCH_MAX)")
-	fs.IntVar(&f.maxQueue, "max-queue", envInt("P1_MAX_QUEUE", reader.DefaultMaxQueue),
+	fs.IntVar(&f.batchMax, "batch-max", envdefault.Int("P1_BATCH_MAX", reader.DefaultMaxReadings), "most readings per MAM message (env P1_BATCH_MAX)")
+	fs.IntVar(&f.maxQueue, "max-queue", envdefault.Int("P1_MAX_QUEUE", reader.DefaultMaxQueue),
 		"most readings waiting for the Tangle (about 500 bytes each); when full the OLDEST are dropped, counted and logged (env P1_MAX_QUEUE)")
-	fs.DurationVar(&f.poll, "poll", envDuration("P1_POLL", reader.DefaultPollInterval), "how often to look for pairing messages and My Home's events (env P1_POLL)")
-	fs.BoolVar(&f.durable, "durable", envBoolOr("P1_DURABLE", true), "write every reading to the state file before it is batched, so a crash loses nothing; --durable=false writes once per MAM message instead (about 10x less SD-card wear; a crash then loses up to --batch-window of readings) (env P1_DURABLE)")
-	fs.BoolVar(&f.pack, "pack", envBool("P1_PACK"), "send readings DEFLATE-packed (DataBody.Packed): about 5x less proof of work per reading; every provider must read DataBody.AllReadings (env P1_PACK=1)")
-	fs.StringVar(&f.country, "country", envString("P1_COUNTRY", ""), "NL or BE (tariff meaning, time zone); empty detects it per telegram (env P1_COUNTRY)")
-	fs.StringVar(&f.logLevel, "log-level", envString("P1_LOG_LEVEL", "info"), "debug, info, warn or error (env P1_LOG_LEVEL)")
+	fs.DurationVar(&f.poll, "poll", envdefault.Duration("P1_POLL", reader.DefaultPollInterval), "how often to look for pairing messages and My Home's events (env P1_POLL)")
+	fs.BoolVar(&f.durable, "durable", envdefault.Bool("P1_DURABLE", true), "write every reading to the state file before it is batched, so a crash loses nothing; --durable=false writes once per MAM message instead (about 10x less SD-card wear; a crash then loses up to --batch-window of readings) (env P1_DURABLE)")
+	fs.BoolVar(&f.pack, "pack", envdefault.Bool("P1_PACK", false), "send readings DEFLATE-packed (DataBody.Packed): about 5x less proof of work per reading; every provider must read DataBody.AllReadings (env P1_PACK=1)")
+	fs.StringVar(&f.country, "country", envdefault.String("P1_COUNTRY", ""), "NL or BE (tariff meaning, time zone); empty detects it per telegram (env P1_COUNTRY)")
+	fs.StringVar(&f.logLevel, "log-level", envdefault.String("P1_LOG_LEVEL", "info"), "debug, info, warn or error (env P1_LOG_LEVEL)")
 }
 
 func (f *serviceFlags) logger(w io.Writer) (*slog.Logger, error) {
@@ -215,47 +213,4 @@ func showPairing(ctx context.Context, agent *reader.Agent, stdout io.Writer) {
 		case <-t.C:
 		}
 	}
-}
-
-func envString(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok {
-		return v
-	}
-	return def
-}
-
-// envBoolOr is the boolean in env key, or def when it is unset or not a
-// boolean.
-func envBoolOr(key string, def bool) bool {
-	v, err := strconv.ParseBool(os.Getenv(key))
-	if err != nil {
-		return def
-	}
-	return v
-}
-
-func envBool(key string) bool {
-	v, err := strconv.ParseBool(os.Getenv(key))
-	return err == nil && v
-}
-
-func envInt(key string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(key)); err == nil {
-		return n
-	}
-	return def
-}
-
-func envFloat(key string, def float64) float64 {
-	if v, err := strconv.ParseFloat(os.Getenv(key), 64); err == nil {
-		return v
-	}
-	return def
-}
-
-func envDuration(key string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(strings.TrimSpace(os.Getenv(key))); err == nil {
-		return d
-	}
-	return def
 }

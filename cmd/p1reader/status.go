@@ -11,6 +11,7 @@ import (
 
 	"github.com/skip2/go-qrcode"
 
+	"iotahome/internal/envdefault"
 	"iotahome/pi/reader"
 )
 
@@ -27,7 +28,7 @@ Flags:
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	state := fs.String("state", envString("P1_STATE", "data/reader/reader.db"), "state file of the reader (env P1_STATE)")
+	state := fs.String("state", envdefault.String("P1_STATE", "data/reader/reader.db"), "state file of the reader (env P1_STATE)")
 	asJSON := fs.Bool("json", false, "print the status as JSON")
 	fs.Usage = func() { fmt.Fprint(stderr, statusUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {

@@ -39,6 +39,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"iotahome/internal/envdefault"
 	"iotahome/tangle/client"
 )
 
@@ -79,12 +80,12 @@ func main() {
 func run(ctx context.Context, args []string, log *slog.Logger) error {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	cfg := serverConfig{Node: client.DefaultConfig(), Log: log}
-	fs.StringVar(&cfg.Site, "site", env("IOTAHOME_SITE", "both"), "which site to serve: myhome, wattt or both (env IOTAHOME_SITE)")
-	fs.StringVar(&cfg.DataDir, "data", env("IOTAHOME_DATA", "data"), "directory for the SQLite files and server keys (env IOTAHOME_DATA)")
-	fs.StringVar(&cfg.MyHomeListen, "myhome-listen", env("MYHOME_LISTEN", "127.0.0.1:8080"), "My Home listen address (env MYHOME_LISTEN)")
-	fs.StringVar(&cfg.WatttListen, "wattt-listen", env("WATTT_LISTEN", "127.0.0.1:8081"), "Wattt listen address (env WATTT_LISTEN)")
-	fs.StringVar(&cfg.WatttPublicURL, "wattt-public-url", env("WATTT_PUBLIC_URL", ""), "URL browsers use to reach Wattt; default http://<wattt-listen> (env WATTT_PUBLIC_URL)")
-	fs.StringVar(&cfg.MyHomeURL, "myhome-url", env("WATTT_MYHOME_URL", "http://127.0.0.1:8080"), "the My Home that Wattt sends consent requests to (env WATTT_MYHOME_URL)")
+	fs.StringVar(&cfg.Site, "site", envdefault.String("IOTAHOME_SITE", "both"), "which site to serve: myhome, wattt or both (env IOTAHOME_SITE)")
+	fs.StringVar(&cfg.DataDir, "data", envdefault.String("IOTAHOME_DATA", "data"), "directory for the SQLite files and server keys (env IOTAHOME_DATA)")
+	fs.StringVar(&cfg.MyHomeListen, "myhome-listen", envdefault.String("MYHOME_LISTEN", "127.0.0.1:8080"), "My Home listen address (env MYHOME_LISTEN)")
+	fs.StringVar(&cfg.WatttListen, "wattt-listen", envdefault.String("WATTT_LISTEN", "127.0.0.1:8081"), "Wattt listen address (env WATTT_LISTEN)")
+	fs.StringVar(&cfg.WatttPublicURL, "wattt-public-url", envdefault.String("WATTT_PUBLIC_URL", ""), "URL browsers use to reach Wattt; default http://<wattt-listen> (env WATTT_PUBLIC_URL)")
+	fs.StringVar(&cfg.MyHomeURL, "myhome-url", envdefault.String("WATTT_MYHOME_URL", "http://127.0.0.1:8080"), "the My Home that Wattt sends consent requests to (env WATTT_MYHOME_URL)")
 	cfg.Node.RegisterFlags(fs)
 	myhomeOpts := registerMyHomeFlags(fs)
 	watttOpts := registerWatttFlags(fs)
@@ -183,12 +184,4 @@ func serve(ctx context.Context, cancel context.CancelFunc, sites []site, log *sl
 	default:
 		return nil
 	}
-}
-
-// env returns the environment variable key, or def when it is unset.
-func env(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok {
-		return v
-	}
-	return def
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	handlers "iotahome/handlers/myhome"
+	"iotahome/internal/envdefault"
 	"iotahome/myhome"
 	"iotahome/store/myhomestore"
 	"iotahome/store/serverkey"
@@ -26,11 +27,11 @@ type myhomeOptions struct {
 
 func registerMyHomeFlags(fs *flag.FlagSet) *myhomeOptions {
 	o := &myhomeOptions{}
-	fs.StringVar(&o.keyFile, "myhome-key-file", env("MYHOME_KEY_FILE", ""),
+	fs.StringVar(&o.keyFile, "myhome-key-file", envdefault.String("MYHOME_KEY_FILE", ""),
 		"file with My Home's server key (encrypts seeds at rest); created on first run; default <data>/myhome.key. "+
 			"The key can instead be given as 64 hex digits in env MYHOME_SERVER_KEY (env MYHOME_KEY_FILE)")
 	timeout := 3 * time.Minute
-	if v, err := time.ParseDuration(env("MYHOME_PAIRING_TIMEOUT", "")); err == nil {
+	if v, err := time.ParseDuration(envdefault.String("MYHOME_PAIRING_TIMEOUT", "")); err == nil {
 		timeout = v
 	}
 	fs.DurationVar(&o.pairingTimeout, "myhome-pairing-timeout", timeout, "how long pairing waits for each answer of the reader (env MYHOME_PAIRING_TIMEOUT)")

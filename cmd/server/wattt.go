@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	handlers "iotahome/handlers/wattt"
+	"iotahome/internal/envdefault"
 	"iotahome/store/serverkey"
 	"iotahome/store/watttstore"
 	"iotahome/tangle/client"
@@ -29,13 +30,13 @@ type watttOptions struct {
 // registerWatttFlags adds Wattt-only flags to fs.
 func registerWatttFlags(fs *flag.FlagSet) *watttOptions {
 	o := &watttOptions{}
-	fs.StringVar(&o.keyFile, "wattt-key-file", env("WATTT_KEY_FILE", ""),
+	fs.StringVar(&o.keyFile, "wattt-key-file", envdefault.String("WATTT_KEY_FILE", ""),
 		"file with Wattt's server key (encrypts account seeds at rest); created on first run; default <data>/wattt.key. "+
 			"The key can instead be given as 64 hex digits in env WATTT_SERVER_KEY (env WATTT_KEY_FILE)")
-	fs.StringVar(&o.timezone, "wattt-timezone", env("WATTT_TIMEZONE", "Europe/Amsterdam"),
+	fs.StringVar(&o.timezone, "wattt-timezone", envdefault.String("WATTT_TIMEZONE", "Europe/Amsterdam"),
 		"time zone of Wattt's days (today, per-day totals, CSV dates) (env WATTT_TIMEZONE)")
 	poll := time.Second
-	if v, err := time.ParseDuration(env("WATTT_POLL", "")); err == nil {
+	if v, err := time.ParseDuration(envdefault.String("WATTT_POLL", "")); err == nil {
 		poll = v
 	}
 	fs.DurationVar(&o.poll, "wattt-poll", poll,

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"iotahome/internal/envdefault"
 	"iotahome/tangle/node"
 )
 
@@ -26,13 +27,6 @@ type config struct {
 	debug  bool
 }
 
-func envOr(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok && v != "" {
-		return v
-	}
-	return def
-}
-
 func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("tangle", flag.ContinueOnError)
 	fs.Usage = func() {
@@ -40,15 +34,15 @@ func parseFlags(args []string) (config, error) {
 		fs.PrintDefaults()
 	}
 	var c config
-	fs.StringVar(&c.listen, "listen", envOr("TANGLE_LISTEN", "127.0.0.1:14265"), "address to serve the IRI API on (env TANGLE_LISTEN)")
-	fs.StringVar(&c.db, "db", envOr("TANGLE_DB", "data/tangle/tangle.db"), "SQLite database file (env TANGLE_DB)")
-	mwmDefault := envOr("TANGLE_MWM", "9")
+	fs.StringVar(&c.listen, "listen", envdefault.String("TANGLE_LISTEN", "127.0.0.1:14265"), "address to serve the IRI API on (env TANGLE_LISTEN)")
+	fs.StringVar(&c.db, "db", envdefault.String("TANGLE_DB", "data/tangle/tangle.db"), "SQLite database file (env TANGLE_DB)")
+	mwmDefault := envdefault.String("TANGLE_MWM", "9")
 	mwm, err := strconv.Atoi(mwmDefault)
 	if err != nil {
 		return c, fmt.Errorf("TANGLE_MWM=%q: not a number", mwmDefault)
 	}
 	fs.IntVar(&c.mwm, "mwm", mwm, "minimum weight magnitude stored transactions must meet (env TANGLE_MWM)")
-	fs.BoolVar(&c.debug, "debug", envOr("TANGLE_DEBUG", "") != "", "log every request at debug level (env TANGLE_DEBUG)")
+	fs.BoolVar(&c.debug, "debug", envdefault.String("TANGLE_DEBUG", "") != "", "log every request at debug level (env TANGLE_DEBUG)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

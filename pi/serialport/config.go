@@ -3,10 +3,10 @@ package serialport
 import (
 	"flag"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"time"
+
+	"iotahome/internal/envdefault"
 )
 
 // Config selects the serial device and its line settings.
@@ -34,14 +34,14 @@ type Config struct {
 // P1_STALL_TIMEOUT, P1_DETECT_WINDOW.
 func DefaultConfig() Config {
 	c := Config{
-		Device:       envString("P1_DEVICE", "/dev/ttyUSB0"),
-		Preset:       envString("P1_SERIAL", "auto"),
-		Baud:         envInt("P1_BAUD", 0),
-		DataBits:     envInt("P1_DATABITS", 0),
-		Parity:       envString("P1_PARITY", ""),
-		StopBits:     envInt("P1_STOPBITS", 0),
-		StallTimeout: envDuration("P1_STALL_TIMEOUT", 30*time.Second),
-		DetectWindow: envDuration("P1_DETECT_WINDOW", 11*time.Second),
+		Device:       envdefault.String("P1_DEVICE", "/dev/ttyUSB0"),
+		Preset:       envdefault.String("P1_SERIAL", "auto"),
+		Baud:         envdefault.Int("P1_BAUD", 0),
+		DataBits:     envdefault.Int("P1_DATABITS", 0),
+		Parity:       envdefault.String("P1_PARITY", ""),
+		StopBits:     envdefault.Int("P1_STOPBITS", 0),
+		StallTimeout: envdefault.Duration("P1_STALL_TIMEOUT", 30*time.Second),
+		DetectWindow: envdefault.Duration("P1_DETECT_WINDOW", 11*time.Second),
 	}
 	return c
 }
@@ -95,28 +95,4 @@ func (c Config) Line() (s Settings, auto bool, err error) {
 		return Settings{}, false, fmt.Errorf("serial settings: %w", err)
 	}
 	return s, false, nil
-}
-
-func envString(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok {
-		return v
-	}
-	return def
-}
-
-// envInt and envDuration ignore malformed values: the flag's own parsing
-// reports a bad command line, and a bad environment falls back to the
-// default rather than keeping the reader from starting.
-func envInt(key string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(key)); err == nil {
-		return n
-	}
-	return def
-}
-
-func envDuration(key string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(key)); err == nil {
-		return d
-	}
-	return def
 }

@@ -11,6 +11,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"iotahome/internal/envdefault"
 )
 
 // RunSimulate is the "p1reader simulate" subcommand: it writes telegrams
@@ -19,13 +21,13 @@ import (
 func RunSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	kind := fs.String("meter", envOr("P1SIM_METER", DSMR5), "meter kind: dsmr5, dsmr22 or be (env P1SIM_METER)")
+	kind := fs.String("meter", envdefault.String("P1SIM_METER", DSMR5), "meter kind: dsmr5, dsmr22 or be (env P1SIM_METER)")
 	seed := fs.Uint64("seed", 0, "random seed; 0 picks one and prints it (same seed and --start: same telegrams)")
 	start := fs.String("start", "now", "simulated time of the first telegram, RFC 3339 or \"now\"")
 	step := fs.Duration("step", 0, "simulated time between telegrams (default the meter's interval: 1s, 10s for dsmr22)")
 	rate := fs.Float64("rate", 1, "telegrams per second of real time; 0 = as fast as the output takes them")
 	count := fs.Int("count", 0, "stop after this many telegrams (0 = until killed)")
-	out := fs.String("out", envOr("P1SIM_OUT", "-"), "where to write: - (stdout), a file path, or pty (create a pseudo-terminal and print its device path) (env P1SIM_OUT)")
+	out := fs.String("out", envdefault.String("P1SIM_OUT", "-"), "where to write: - (stdout), a file path, or pty (create a pseudo-terminal and print its device path) (env P1SIM_OUT)")
 	faults := fs.Float64("faults", 0, "fraction of telegrams to spoil with a bad CRC, a cut or noise, e.g. 0.05")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: p1reader simulate [flags]
@@ -109,13 +111,6 @@ Flags:
 		<-ctx.Done()
 	}
 	return 0
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }
 
 // writeTimeout is how long a telegram may wait for a reader: a little
