@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"iotahome/handlers/websession"
+	"iotahome/store/sqlitedb"
 )
 
 // Account is one home. Sealed fields are encrypted with the server key
@@ -102,16 +103,7 @@ func (s *Store) RestoringAccounts(ctx context.Context) ([]Account, error) {
 	if err != nil {
 		return nil, fmt.Errorf("restoring accounts: %w", err)
 	}
-	defer rows.Close()
-	var out []Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return sqlitedb.All(rows, scanAccount)
 }
 
 // SetReplyCursor stores how far the pairing driver has read the home's reply address.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"iotahome/store/sqlitedb"
 )
 
 // Device is a paired (or formerly paired) reader.
@@ -46,16 +48,7 @@ func (s *Store) Devices(ctx context.Context, accountID string) ([]Device, error)
 	if err != nil {
 		return nil, fmt.Errorf("list devices: %w", err)
 	}
-	defer rows.Close()
-	var out []Device
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return sqlitedb.All(rows, scanDevice)
 }
 
 // Device returns one of the account's devices.
@@ -131,16 +124,7 @@ func (s *Store) Policies(ctx context.Context, accountID string) ([]Policy, error
 	if err != nil {
 		return nil, fmt.Errorf("list policies: %w", err)
 	}
-	defer rows.Close()
-	var out []Policy
-	for rows.Next() {
-		p, err := scanPolicy(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return sqlitedb.All(rows, scanPolicy)
 }
 
 // Policy returns one of the account's policies.

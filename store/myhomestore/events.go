@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"iotahome/protocol"
+	"iotahome/store/sqlitedb"
 )
 
 // Event is one event of a home's stream as stored.
@@ -136,16 +137,7 @@ func (s *Store) Events(ctx context.Context, accountID string, limit int) ([]Even
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return sqlitedb.All(rows, func(r sqlitedb.Scanner) (Event, error) { return scanEvent(r) })
 }
 
 // PendingEvents returns, for every account with unattached events, its

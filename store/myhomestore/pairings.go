@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"iotahome/store/sqlitedb"
 )
 
 // Pairing steps, in order.
@@ -71,16 +73,7 @@ func (s *Store) pairings(ctx context.Context, where string, args ...any) ([]Pair
 	if err != nil {
 		return nil, fmt.Errorf("list pairings: %w", err)
 	}
-	defer rows.Close()
-	var out []Pairing
-	for rows.Next() {
-		p, err := scanPairing(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return sqlitedb.All(rows, scanPairing)
 }
 
 // CreatePairing inserts a new pairing.

@@ -68,3 +68,23 @@ func InTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	}
 	return nil
 }
+
+// Scanner is what *sql.Row and *sql.Rows have in common, so one scan
+// function reads a row either way. (An alias, so that a store's
+// func(interface{ Scan(...any) error }) can be passed to All as is.)
+type Scanner = interface{ Scan(dest ...any) error }
+
+// All reads every row with scan, closes rows and returns what was read, or
+// the first error.
+func All[T any](rows *sql.Rows, scan func(Scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
