@@ -51,16 +51,20 @@ func (e Envelope) validate() error {
 }
 
 // EncodeEnvelope serialises e as ASCII-only JSON (non-ASCII escaped as
-// \uXXXX) and that as trytes.
+// \uXXXX) and that as trytes. HTML characters (<, >, &) are kept as they
+// are: json.Marshal would escape them inside the raw body, so an envelope
+// would not re-encode to what was decoded, and nothing here is HTML.
 func EncodeEnvelope(e Envelope) (trinary.Trytes, error) {
 	if err := e.validate(); err != nil {
 		return "", fmt.Errorf("encode envelope: %w", err)
 	}
-	js, err := json.Marshal(e)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(e); err != nil {
 		return "", fmt.Errorf("encode envelope: %w", err)
 	}
-	ascii := client.EscapeNonASCII(string(js))
+	ascii := client.EscapeNonASCII(string(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))))
 	if len(ascii) > MaxEnvelopeSize {
 		return "", fmt.Errorf("encode envelope: %d bytes exceeds the %d-byte limit", len(ascii), MaxEnvelopeSize)
 	}
