@@ -16,9 +16,12 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"iotahome/internal/umask"
 )
 
 func main() {
+	umask.OwnerOnly()
 	cfg, err := parseFlags(os.Args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)

@@ -36,6 +36,7 @@ import (
 
 	handlers "iotahome/handlers/myhome"
 	"iotahome/handlers/websession"
+	"iotahome/internal/umask"
 	"iotahome/myhome"
 	"iotahome/protocol"
 	"iotahome/store/myhomestore"
@@ -46,6 +47,7 @@ import (
 )
 
 func main() {
+	umask.OwnerOnly()
 	fs := flag.NewFlagSet("loadtest", flag.ExitOnError)
 	clients := fs.Int("clients", 200, "concurrent clients")
 	policies := fs.Int("policies", 50, "consent policies in the home")

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"syscall"
 
+	"iotahome/internal/umask"
 	"iotahome/pi/dsmr/parsecmd"
 	"iotahome/pi/simulator"
 )
@@ -36,6 +37,7 @@ Run "p1reader COMMAND --help" for the flags of a command.
 `
 
 func main() {
+	umask.OwnerOnly()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

@@ -40,6 +40,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"iotahome/internal/envdefault"
+	"iotahome/internal/umask"
 	"iotahome/tangle/client"
 )
 
@@ -64,6 +65,7 @@ type site struct {
 }
 
 func main() {
+	umask.OwnerOnly()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"iotahome/internal/envdefault"
+	"iotahome/internal/umask"
 	"iotahome/tangle/node"
 )
 
@@ -53,6 +54,7 @@ func parseFlags(args []string) (config, error) {
 }
 
 func main() {
+	umask.OwnerOnly()
 	cfg, err := parseFlags(os.Args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)

@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"iotahome/internal/umask"
 	"iotahome/tangle/node"
 )
 
@@ -74,6 +75,7 @@ func parseFlags(args []string) (config, error) {
 }
 
 func main() {
+	umask.OwnerOnly()
 	cfg, err := parseFlags(os.Args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)

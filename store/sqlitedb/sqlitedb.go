@@ -5,7 +5,9 @@ package sqlitedb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,11 +22,14 @@ import (
 // writer commits; busy_timeout makes concurrent writers wait instead of
 // failing; synchronous=NORMAL is durable across process crashes in WAL mode
 // (a power cut may lose the last transactions, never corrupt the file).
+//
+// Every state file holds secrets (seeds, pairing codes, side keys, sessions),
+// so the file is created owner-only before SQLite opens it (SQLite gives
+// the -wal and -shm files it creates the main file's mode), and an existing
+// file and its -wal, -shm and -journal are made owner-only first.
 func Open(ctx context.Context, path string, name migrations.Database) (*sql.DB, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("create directory for %s: %w", path, err)
-		}
+	if err := ownerOnly(path); err != nil {
+		return nil, err
 	}
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -49,6 +54,37 @@ func Open(ctx context.Context, path string, name migrations.Database) (*sql.DB, 
 		return nil, err
 	}
 	return db, nil
+}
+
+// stateFileMode is the mode of every state file and its companions.
+const stateFileMode = 0o600
+
+// ownerOnly creates path (and its directory, 0700) if needed and makes it
+// and the files SQLite keeps beside it readable by the owner only.
+func ownerOnly(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create directory for %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, stateFileMode)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("protect %s: %w", p, err)
+		}
+		if fi.Mode().Perm() != stateFileMode {
+			if err := os.Chmod(p, stateFileMode); err != nil {
+				return fmt.Errorf("protect %s: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // InTx runs fn in one transaction on db and commits it if fn returns nil,

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"iotahome/migrations"
@@ -58,4 +60,44 @@ func TestInTxCommitsOrRollsBack(t *testing.T) {
 	if sum != 2 {
 		t.Fatalf("sum %d: the failed transaction's row must be rolled back, the second committed", sum)
 	}
+}
+
+// State files hold secrets: the database and the -wal and -shm files SQLite
+// creates beside it are owner-only even when the process umask would allow
+// more, and an existing world-readable file set is fixed on open.
+func TestStateFilesOwnerOnly(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.db")
+	check := func(when string) {
+		t.Helper()
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatalf("%s: %v", when, err)
+			}
+			if perm := fi.Mode().Perm(); perm != 0o600 {
+				t.Errorf("%s: %s has mode %o, want 600", when, filepath.Base(p), perm)
+			}
+		}
+	}
+	db, err := sqlitedb.Open(ctx, path, migrations.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("new file")
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db2, err := sqlitedb.Open(ctx, path, migrations.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("existing world-readable files")
+	db2.Close()
+	db.Close()
 }
