@@ -1,6 +1,7 @@
 // Package migrations holds the SQL schema of every SQLite database in the
 // product, one folder per database, embedded in the binaries and applied at
-// start-up with goose. A migration file is never edited once it has shipped:
+// start-up with goose. A change that SQL cannot express (e.g. hashing a
+// column) is a Go migration in goMigrations, numbered among the SQL files. A migration file is never edited once it has shipped:
 // add a new numbered file instead.
 package migrations
 
@@ -34,7 +35,7 @@ func Apply(ctx context.Context, db *sql.DB, name Database) error {
 	if err != nil {
 		return fmt.Errorf("migrations for %s: %w", name, err)
 	}
-	provider, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
+	provider, err := goose.NewProvider(goose.DialectSQLite3, db, sub, goose.WithGoMigrations(goMigrations[name]...))
 	if err != nil {
 		return fmt.Errorf("migrations for %s: %w", name, err)
 	}

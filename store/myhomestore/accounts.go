@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"iotahome/handlers/websession"
+	"iotahome/migrations"
 	"iotahome/store/sqlitedb"
 )
 
@@ -114,9 +115,11 @@ func (s *Store) SetReplyCursor(ctx context.Context, id, cursor string) error {
 	return nil
 }
 
-// CreateSession implements websession.Store.
+// CreateSession implements websession.Store. Sessions are keyed by
+// migrations.SessionKey(id), never the id itself: a copy of the database
+// cannot be replayed as a cookie.
 func (s *Store) CreateSession(ctx context.Context, id, accountID string, expires time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, account_id, expires_at) VALUES (?,?,?)`, id, accountID, ms(expires))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, account_id, expires_at) VALUES (?,?,?)`, migrations.SessionKey(id), accountID, ms(expires))
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
@@ -126,7 +129,7 @@ func (s *Store) CreateSession(ctx context.Context, id, accountID string, expires
 // SessionAccount implements websession.Store.
 func (s *Store) SessionAccount(ctx context.Context, id string, now time.Time) (string, error) {
 	var acct string
-	err := s.db.QueryRowContext(ctx, `SELECT account_id FROM sessions WHERE id = ? AND expires_at > ?`, id, ms(now)).Scan(&acct)
+	err := s.db.QueryRowContext(ctx, `SELECT account_id FROM sessions WHERE id = ? AND expires_at > ?`, migrations.SessionKey(id), ms(now)).Scan(&acct)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", websession.ErrNoSession
 	}
@@ -138,7 +141,7 @@ func (s *Store) SessionAccount(ctx context.Context, id string, now time.Time) (s
 
 // DeleteSession implements websession.Store.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id); err != nil {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, migrations.SessionKey(id)); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
