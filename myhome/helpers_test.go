@@ -43,7 +43,6 @@ func testClient(t testing.TB, node *tangletest.Node) *client.Client {
 // testConfig is fast enough for tests and still exercises every timeout.
 var testConfig = Config{
 	PairingTimeout: time.Minute, // generous: PoW is slow on a loaded machine
-	WrongCodeGrace: 2 * time.Second,
 	PollInterval:   100 * time.Millisecond,
 	RetryBase:      100 * time.Millisecond,
 	RetryMax:       time.Second,

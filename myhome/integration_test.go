@@ -35,16 +35,9 @@ func TestConsentLifecycle(t *testing.T) {
 	}
 	dA, dB := startDevice(t, node), startDevice(t, node)
 
-	// Wrong code: the device answers, its proof does not match.
+	// Right code, typed in lower case without dashes. (A wrong code:
+	// TestPairingTimesOut.)
 	codeA := dA.PairingCode()
-	wrong := "AAAA-AAAA-AAAA-AAAA"
-	if pairing.FormatCode(codeA) == wrong {
-		wrong = "BBBB-BBBB-BBBB-BBBB"
-	}
-	if p := pair(t, h, acct, dA, wrong); p.Step != myhomestore.StepFailed || p.Reason != ReasonWrongCode {
-		t.Fatalf("wrong code: step %s reason %q", p.Step, p.Reason)
-	}
-	// Right code, typed in lower case without dashes.
 	if p := pair(t, h, acct, dA, lower(protocol.NormalizePairingCode(codeA))); p.Step != myhomestore.StepPaired {
 		t.Fatalf("pair A: step %s reason %q", p.Step, p.Reason)
 	}
@@ -196,7 +189,6 @@ func TestForgedAndReplayedPairingMessages(t *testing.T) {
 	ctx := context.Background()
 	node := tangletest.StartNode(t, testMWM)
 	cfg := testConfig
-	cfg.WrongCodeGrace = time.Minute // the real device starts only after the forged challenge
 	h := startHome(t, node, cfg)
 	acct, err := h.CreateHome(ctx)
 	if err != nil {
@@ -311,8 +303,9 @@ func TestForgedAndReplayedPairingMessages(t *testing.T) {
 	}
 }
 
-// TestPairingUnknownDeviceTimesOut: nobody answers at the address.
-func TestPairingUnknownDeviceTimesOut(t *testing.T) {
+// TestPairingTimesOut: nobody answers at the address, and a real reader
+// given the wrong code drops the claim without a word.
+func TestPairingTimesOut(t *testing.T) {
 	ctx := context.Background()
 	node := tangletest.StartNode(t, testMWM)
 	cfg := testConfig
@@ -334,6 +327,17 @@ func TestPairingUnknownDeviceTimesOut(t *testing.T) {
 	})
 	if p.Step != myhomestore.StepFailed || p.Reason != ReasonNoAnswer {
 		t.Fatalf("unknown device: %s %q", p.Step, p.Reason)
+	}
+	d := startDevice(t, node)
+	wrong := "AAAA-AAAA-AAAA-AAAA"
+	if pairing.FormatCode(d.PairingCode()) == wrong {
+		wrong = "BBBB-BBBB-BBBB-BBBB"
+	}
+	if p := pair(t, h, acct, d, wrong); p.Step != myhomestore.StepFailed || p.Reason != ReasonNoAnswer || p.BadChallenges != 0 {
+		t.Fatalf("wrong code: step %s reason %q bad %d", p.Step, p.Reason, p.BadChallenges)
+	}
+	if d.Status().Paired {
+		t.Fatal("paired with a wrong code")
 	}
 }
 
@@ -384,4 +388,73 @@ func samePolicies(a, b []Policy) bool {
 			x.State == y.State && x.GrantedAt.Equal(y.GrantedAt) && (x.RevokedAt == nil) == (y.RevokedAt == nil) &&
 			x.RevokeReason == y.RevokeReason
 	})
+}
+
+// Regression (issue 13, forged CLAIM_RESULT): anyone who sees the public
+// claim can post a CLAIM_RESULT for it. Before, an "ok": false from a
+// watcher failed the pairing while the reader was paired. Now only a result
+// that opens with the home key and carries the proof keyed by the code over
+// the device's nonce counts.
+func TestForgedClaimResultIgnored(t *testing.T) {
+	ctx := context.Background()
+	node := tangletest.StartNode(t, testMWM)
+	h := startHome(t, node, testConfig)
+	acct, err := h.CreateHome(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := h.st.Account(ctx, acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := h.keysFor(ctx, acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := newProvider(t, node)
+	const code, nonce = "ABCDEFGHIJKLMNOP", "0011223344556677"
+	sealedCode, err := h.key.Seal([]byte(code), acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	p := myhomestore.Pairing{ID: "claim-under-attack", AccountID: acct, DeviceAddress: string(dev.address), SealedCode: sealedCode,
+		Step: myhomestore.StepAnswerSent, Nonce: nonce, DevicePublicKey: string(dev.pub.Trytes()),
+		CreatedAt: now, UpdatedAt: now, NextAttemptAt: now, Deadline: now.Add(time.Hour)}
+	if err := h.st.CreatePairing(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	result := func(secret protocol.ResultSecret) direct.Message {
+		plain, _ := json.Marshal(secret)
+		sealed, err := ntru.SealString(k.pub, plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := json.Marshal(protocol.ClaimResultBody{ClaimID: p.ID, Sealed: sealed})
+		return direct.Message{Envelope: direct.Envelope{Type: protocol.ClaimResult, Version: 1, Body: body}, Bundle: "B"}
+	}
+	step := func() string {
+		got, err := h.Pairing(ctx, acct, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Step
+	}
+	forged := []direct.Message{
+		result(protocol.ResultSecret{ClaimID: p.ID, OK: false, Reason: "already paired", Proof: "00"}),
+		result(protocol.ResultSecret{ClaimID: p.ID, OK: false, Reason: "x", Proof: protocol.ResultProof("WRONGCODEWRONGCO", p.ID, nonce, false, "x")}),
+		result(protocol.ResultSecret{ClaimID: p.ID, OK: true, Proof: protocol.ResultProof(code, p.ID, "", true, "")}), // no nonce
+		{Envelope: direct.Envelope{Type: protocol.ClaimResult, Version: 1, Body: []byte(`{"claimId":"claim-under-attack","ok":false,"reason":"no"}`)}},
+	}
+	for i, m := range forged {
+		ps := []myhomestore.Pairing{p}
+		h.handleReply(ctx, a, k, ps, m)
+		if s := step(); s != myhomestore.StepAnswerSent {
+			t.Fatalf("forged result %d moved the pairing to %s", i, s)
+		}
+	}
+	h.handleReply(ctx, a, k, []myhomestore.Pairing{p}, result(protocol.ResultSecret{ClaimID: p.ID, OK: true, Proof: protocol.ResultProof(code, p.ID, nonce, true, "")}))
+	if s := step(); s != myhomestore.StepPaired {
+		t.Fatalf("the device's own result left the pairing at %s", s)
+	}
 }

@@ -144,19 +144,16 @@ func (s *Service) drive(ctx context.Context, accountID string, ps []myhomestore.
 		}
 	}
 	if waiting {
-		lctx, cancel := context.WithTimeout(ctx, time.Minute)
-		msgs, cursor, err := direct.List(lctx, s.tangle, trinary.Hash(a.HomeAddress), direct.Cursor(a.ReplyCursor))
-		cancel()
+		cursor, err := s.inbox.Read(ctx, trinary.Hash(a.HomeAddress), direct.Cursor(a.ReplyCursor), func(m direct.Message) error {
+			s.handleReply(ctx, a, k, ps, m)
+			return nil
+		})
 		if err != nil {
 			s.log.Warn("read reply address", "account", accountID, "err", err)
-		} else {
-			for _, m := range msgs {
-				s.handleReply(ctx, a, k, ps, m)
-			}
-			if string(cursor) != a.ReplyCursor {
-				if err := s.st.SetReplyCursor(ctx, accountID, string(cursor)); err != nil {
-					return err
-				}
+		}
+		if string(cursor) != a.ReplyCursor {
+			if err := s.st.SetReplyCursor(ctx, accountID, string(cursor)); err != nil {
+				return err
 			}
 		}
 	}
@@ -198,7 +195,13 @@ func (s *Service) sendClaim(ctx context.Context, a myhomestore.Account, k *homeK
 	if s.now().Before(p.NextAttemptAt) {
 		return
 	}
+	code, err := s.key.Open(p.SealedCode, a.ID)
+	if err != nil {
+		s.fail(ctx, p, "internal error: the stored pairing code cannot be read")
+		return
+	}
 	body := protocol.ClaimDeviceBody{ClaimID: p.ID, HomeAddress: a.HomeAddress, HomePublicKey: string(k.pub.Trytes())}
+	body.MAC = protocol.ClaimMAC(protocol.ClaimKey(string(code), p.DeviceAddress), body.ClaimID, body.HomeAddress, body.HomePublicKey)
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	bundle, err := direct.Send(sctx, s.tangle, trinary.Hash(p.DeviceAddress), protocol.ClaimDevice, body)
 	cancel()
@@ -288,19 +291,7 @@ func (s *Service) handleReply(ctx context.Context, a myhomestore.Account, k *hom
 		p := find(body.ClaimID)
 		switch {
 		case p != nil && p.Step == myhomestore.StepAnswerSent:
-			s.handleResult(ctx, p, body)
-		case p != nil && p.Step == myhomestore.StepClaimSent && !body.OK:
-			// The device refuses before any challenge (e.g. "already
-			// paired"). Results are not authenticated, so like a bad
-			// challenge this only ends the pairing if no valid challenge
-			// follows within WrongCodeGrace.
-			s.log.Info("device refused the claim", "pairing", p.ID, "reason", body.Reason)
-			p.Reason = "The device refused the pairing: " + clean(body.Reason)
-			if p.FirstBadAt == nil {
-				t := s.now()
-				p.FirstBadAt = &t
-			}
-			s.update(ctx, p, p.Step)
+			s.handleResult(ctx, a, k, p, body, m.Bundle)
 		default:
 			s.log.Info("ignoring CLAIM_RESULT for no waiting claim", "bundle", m.Bundle, "claim", body.ClaimID)
 		}
@@ -311,11 +302,10 @@ func (s *Service) handleReply(ctx context.Context, a myhomestore.Account, k *hom
 
 // handleChallenge verifies a CHALLENGE. A valid one (the device proved it
 // knows the code the owner typed, bound to this claim, this home and the
-// device key) queues the answer. An invalid one is counted but does not
-// end the pairing at once: anyone who saw the CLAIM_DEVICE can post a
-// forged challenge, and the real device's must still be able to win. If
-// no valid challenge follows within WrongCodeGrace, the pairing fails with
-// "wrong code" (checkDeadline).
+// device key) queues the answer. An invalid one is forged by someone who
+// saw the public CLAIM_DEVICE (the device itself never answers a claim
+// without the code's MAC): it is counted, shown, and otherwise ignored, so
+// the real device's challenge still wins.
 func (s *Service) handleChallenge(ctx context.Context, a myhomestore.Account, k *homeKeys, p *myhomestore.Pairing, body protocol.ChallengeBody, bundle trinary.Hash) {
 	reject := func(why string) {
 		s.log.Warn("rejected CHALLENGE (wrong code or forged)", "pairing", p.ID, "bundle", bundle, "why", why)
@@ -360,12 +350,21 @@ func (s *Service) handleChallenge(ctx context.Context, a myhomestore.Account, k 
 	s.update(ctx, p, myhomestore.StepClaimSent)
 }
 
-// handleResult ends a pairing. On success DEVICE_ADDED goes on the home's
+// handleResult ends a pairing with the device's verdict, if the result is
+// the device's: it must open with the home key and carry the proof keyed by
+// the code over the device's nonce. Anyone who saw the public claim can post
+// a CLAIM_RESULT; a forged one is logged and ignored, so it can neither fail
+// the pairing nor complete it. On success DEVICE_ADDED goes on the home's
 // stream first, so a crash between the two steps re-publishes (harmless:
 // DEVICE_ADDED is idempotent) rather than losing the device.
-func (s *Service) handleResult(ctx context.Context, p *myhomestore.Pairing, body protocol.ClaimResultBody) {
-	if !body.OK {
-		s.fail(ctx, p, "The device refused the pairing: "+clean(body.Reason))
+func (s *Service) handleResult(ctx context.Context, a myhomestore.Account, k *homeKeys, p *myhomestore.Pairing, body protocol.ClaimResultBody, bundle trinary.Hash) {
+	res, err := s.openResult(a, k, p, body)
+	if err != nil {
+		s.log.Warn("rejected CLAIM_RESULT (forged)", "pairing", p.ID, "bundle", bundle, "why", err)
+		return
+	}
+	if !res.OK {
+		s.fail(ctx, p, "The device refused the pairing: "+clean(res.Reason))
 		return
 	}
 	ev := protocol.Event{Type: protocol.DeviceAdded, Device: p.DeviceAddress,
@@ -379,19 +378,31 @@ func (s *Service) handleResult(ctx context.Context, p *myhomestore.Pairing, body
 	s.update(ctx, p, from)
 }
 
+// openResult opens and checks a CLAIM_RESULT of pairing p.
+func (s *Service) openResult(a myhomestore.Account, k *homeKeys, p *myhomestore.Pairing, body protocol.ClaimResultBody) (protocol.ResultSecret, error) {
+	var res protocol.ResultSecret
+	plain, err := ntru.OpenString(k.priv, body.Sealed)
+	if err != nil {
+		return res, fmt.Errorf("does not open with the home key: %w", err)
+	}
+	if err := json.Unmarshal(plain, &res); err != nil || res.ClaimID != p.ID {
+		return res, fmt.Errorf("malformed or for another claim")
+	}
+	code, err := s.key.Open(p.SealedCode, a.ID)
+	if err != nil {
+		return res, fmt.Errorf("the stored pairing code cannot be read: %w", err)
+	}
+	want := protocol.ResultProof(string(code), p.ID, p.Nonce, res.OK, res.Reason)
+	if !protocol.ProofEqual(want, strings.ToLower(res.Proof)) {
+		return res, fmt.Errorf("proof does not match the pairing code and the device's nonce")
+	}
+	return res, nil
+}
+
 // checkDeadline fails pairings that waited too long, with the most useful
 // reason it can give.
 func (s *Service) checkDeadline(ctx context.Context, p *myhomestore.Pairing) {
-	now := s.now()
-	if p.Step == myhomestore.StepClaimSent && p.FirstBadAt != nil && now.Sub(*p.FirstBadAt) >= s.cfg.WrongCodeGrace {
-		reason := ReasonWrongCode
-		if p.BadChallenges == 0 && p.Reason != "" {
-			reason = p.Reason // the device's own refusal
-		}
-		s.fail(ctx, p, reason)
-		return
-	}
-	if now.Before(p.Deadline) {
+	if s.now().Before(p.Deadline) {
 		return
 	}
 	switch p.Step {
@@ -406,8 +417,7 @@ func (s *Service) checkDeadline(ctx context.Context, p *myhomestore.Pairing) {
 
 // Reasons a pairing fails, as shown to the owner.
 const (
-	ReasonWrongCode      = "Wrong pairing code: the device answered, but could not prove it knows the code you entered. Check the code on the reader and try again."
-	ReasonNoAnswer       = "No answer from the device. Check the device address, that the reader is running and online, and that it is not paired with another home."
+	ReasonNoAnswer       = "No answer from the device. Check the device address and the pairing code (the reader ignores a claim with the wrong code), that the reader is running and online, and that it is not paired already (a reader that was paired but never confirmed shows a new code after 10 minutes)."
 	ReasonNoConfirmation = "The device did not confirm the pairing in time. Try again."
 	ReasonUnreachable    = "The Tangle node could not be reached in time, so the device was never contacted. Try again later."
 )

@@ -23,16 +23,13 @@ import (
 	"iotahome/store/myhomestore"
 	"iotahome/store/serverkey"
 	"iotahome/tangle/client"
+	"iotahome/tangle/direct"
 )
 
 // Config tunes timing; zero values take the defaults in withDefaults.
 type Config struct {
 	// PairingTimeout is how long a pairing waits for each answer of the device.
 	PairingTimeout time.Duration
-	// WrongCodeGrace is how long a pairing still waits for a valid challenge
-	// after one with a wrong proof arrived (a third party may post forged
-	// challenges; the real device's answer must still win).
-	WrongCodeGrace time.Duration
 	// PollInterval is how often the workers look for work and new messages.
 	PollInterval time.Duration
 	// RetryBase and RetryMax bound the exponential backoff of Tangle writes.
@@ -48,7 +45,6 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	def(&c.PairingTimeout, 3*time.Minute)
-	def(&c.WrongCodeGrace, 20*time.Second)
 	def(&c.PollInterval, time.Second)
 	def(&c.RetryBase, time.Second)
 	def(&c.RetryMax, time.Minute)
@@ -61,6 +57,7 @@ type Service struct {
 	st     *myhomestore.Store
 	key    *serverkey.Key
 	tangle *client.Client
+	inbox  *direct.Reader // reads the homes' reply addresses
 	log    *slog.Logger
 	cfg    Config
 	now    func() time.Time
@@ -77,7 +74,8 @@ type Service struct {
 // New returns a Service. Call Run to start its workers.
 func New(st *myhomestore.Store, key *serverkey.Key, tangle *client.Client, log *slog.Logger, cfg Config) *Service {
 	return &Service{
-		st: st, key: key, tangle: tangle, log: log.With("component", "myhome"), cfg: cfg.withDefaults(), now: time.Now,
+		st: st, key: key, tangle: tangle, inbox: direct.NewReader(tangle, direct.Limits{}),
+		log: log.With("component", "myhome"), cfg: cfg.withDefaults(), now: time.Now,
 		wakePublisher: make(chan struct{}, 1),
 		wakePairing:   make(chan struct{}, 1),
 		wakeRestore:   make(chan struct{}, 1),

@@ -1,15 +1,21 @@
 package protocol
 
 // Pairing is a four-message exchange. Nothing in it lets a watcher of the
-// public Tangle learn My Home's root or test guesses of the pairing code: the
-// code only ever enters HMACs that travel sealed to an NTRU key, and the root
-// travels sealed to the device key that the code authenticated.
+// public Tangle learn My Home's root, and testing a guess of the pairing
+// code offline costs an Argon2id derivation (ClaimKey) on top of 80 bits:
+// the code keys the claim's MAC through that derivation, and otherwise only
+// enters HMACs that travel sealed to an NTRU key; the root travels sealed to
+// the device key that the code authenticated.
 
 // ClaimDeviceBody is sent in clear to the device address.
 type ClaimDeviceBody struct {
 	ClaimID       string `json:"claimId"`       // random, ties the exchange together
 	HomeAddress   string `json:"homeAddress"`   // where the device answers
 	HomePublicKey string `json:"homePublicKey"` // NTRU public key, trytes
+	// MAC = ClaimMAC(ClaimKey(code, deviceAddress), claimId, homeAddress,
+	// homePublicKey): the device drops a claim without the code's MAC before
+	// it spends anything on it.
+	MAC string `json:"mac"`
 }
 
 // ChallengeBody is sent in clear to HomeAddress; Sealed opens (with My Home's
@@ -46,9 +52,19 @@ type AnswerSecret struct {
 	HomeRoot string `json:"homeRoot"`
 }
 
-// ClaimResultBody is sent in clear to HomeAddress. It carries no secret.
+// ClaimResultBody is sent to HomeAddress; Sealed opens (with My Home's NTRU
+// private key) to a ResultSecret. Only a result whose proof checks counts:
+// anyone can post a CLAIM_RESULT for a public claim id.
 type ClaimResultBody struct {
 	ClaimID string `json:"claimId"`
+	Sealed  string `json:"sealed"` // base64 of ntru.Seal(HomePublicKey, json(ResultSecret))
+}
+
+// ResultSecret is the device's verdict on an ANSWER_CHALLENGE.
+type ResultSecret struct {
+	ClaimID string `json:"claimId"`
 	OK      bool   `json:"ok"`
-	Reason  string `json:"reason,omitempty"` // e.g. "wrong pairing code", "already paired"
+	Reason  string `json:"reason,omitempty"` // e.g. "wrong pairing code"
+	// Proof = ResultProof(code, claimId, nonce, ok, reason), hex.
+	Proof string `json:"proof"`
 }

@@ -50,13 +50,12 @@ func (s *Service) receiveKeysOnce(ctx context.Context) error {
 	}
 	var firstErr error
 	for _, a := range accts {
-		msgs, cur, err := direct.List(ctx, s.tangle, a.Address, direct.Cursor(a.Cursor))
+		cur, err := s.inbox.Read(ctx, a.Address, direct.Cursor(a.Cursor), func(m direct.Message) error {
+			s.receive(ctx, a, m)
+			return nil
+		})
 		if err != nil {
 			firstErr = cmpErr(firstErr, err)
-			continue
-		}
-		for _, m := range msgs {
-			s.receive(ctx, a, m)
 		}
 		if string(cur) != a.Cursor {
 			if err := s.st.SetCursor(ctx, a.ID, string(cur)); err != nil {

@@ -19,6 +19,7 @@ import (
 	"iotahome/store/serverkey"
 	"iotahome/store/watttstore"
 	"iotahome/tangle/client"
+	"iotahome/tangle/direct"
 )
 
 // Config tunes the service. Zero values take the defaults in parentheses.
@@ -111,6 +112,7 @@ type Service struct {
 	st     *watttstore.Store
 	key    *serverkey.Key
 	tangle *client.Client
+	inbox  *direct.Reader // reads the accounts' addresses for MAM_DATA
 	log    *slog.Logger
 	cfg    Config
 
@@ -131,7 +133,7 @@ type Service struct {
 func New(st *watttstore.Store, key *serverkey.Key, tangle *client.Client, log *slog.Logger, cfg Config) *Service {
 	cfg = cfg.withDefaults()
 	return &Service{
-		st: st, key: key, tangle: tangle, log: log.With("site", "wattt"), cfg: cfg,
+		st: st, key: key, tangle: tangle, inbox: direct.NewReader(tangle, direct.Limits{}), log: log.With("site", "wattt"), cfg: cfg,
 		keys:      make(map[int64]*keyPair),
 		followers: make(map[int64]bool),
 		wake:      make(chan struct{}, 1),

@@ -43,6 +43,10 @@ type Config struct {
 	Client        *client.Client
 	DeviceAddress trinary.Hash
 	PollInterval  time.Duration
+	// ConfirmWait is how long a new pairing waits for its DEVICE_ADDED
+	// before the device unpairs (pairing.RevertUnconfirmed); default
+	// pairing.DefaultConfirmWait.
+	ConfirmWait time.Duration
 	// Queued is called after a transaction queued a channel message or a
 	// direct message (wakes the publisher and the sender).
 	Queued func()
@@ -61,6 +65,9 @@ func New(cfg Config) *Follower {
 		cfg.Log = slog.Default()
 	}
 	cfg.Log = cfg.Log.With("component", "consent")
+	if cfg.ConfirmWait <= 0 {
+		cfg.ConfirmWait = pairing.DefaultConfirmWait
+	}
 	return &Follower{cfg: cfg, wake: make(chan struct{}, 1)}
 }
 
@@ -115,12 +122,27 @@ func (f *Follower) CatchUp(ctx context.Context) error {
 			return fmt.Errorf("consent: fetch event at %s: %w", p.HomeNextRoot, err)
 		}
 		if msg == nil {
+			if !p.Armed && time.Since(p.PairedAt) >= f.cfg.ConfirmWait {
+				return f.revertUnconfirmed(ctx)
+			}
 			return nil
 		}
 		if err := f.apply(ctx, p.HomeNextRoot, string(next), msg.Text); err != nil {
 			return err
 		}
 	}
+}
+
+// revertUnconfirmed unpairs if, with My Home's channel read to its end,
+// the current pairing's DEVICE_ADDED is overdue.
+func (f *Follower) revertUnconfirmed(ctx context.Context) error {
+	return f.cfg.Store.Update(ctx, func(tx *readerstore.Tx) error {
+		reverted, err := pairing.RevertUnconfirmed(tx, time.Now(), f.cfg.ConfirmWait)
+		if reverted {
+			f.cfg.Log.Warn("My Home never confirmed the pairing (no DEVICE_ADDED); unpaired, showing a new pairing code", "waited", f.cfg.ConfirmWait)
+		}
+		return err
+	})
 }
 
 // errSkip marks an event that is consumed without effect.

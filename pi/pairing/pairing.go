@@ -3,17 +3,26 @@
 // CLAIM_DEVICE → CHALLENGE → ANSWER_CHALLENGE → CLAIM_RESULT:
 //
 //   - CLAIM_DEVICE (in clear: claim id, My Home's reply address and NTRU
-//     key): the device answers CHALLENGE with its own NTRU key and, sealed to
-//     My Home's key, a nonce and an HMAC keyed by the pairing code. Claims
-//     are rate-limited and expire.
+//     key, and a MAC keyed by the pairing code): a claim whose MAC does not
+//     check is dropped before anything else, so only a party that knows the
+//     code can make the device do work. The device answers CHALLENGE with
+//     its own NTRU key and, sealed to My Home's key, a nonce and an HMAC
+//     keyed by the code. Claims are rate-limited (per minute, pending, per
+//     home address) and expire; a claim over a limit is not dropped but
+//     handled later.
 //   - ANSWER_CHALLENGE (sealed to the device key): My Home's HMAC over the
 //     device's nonce proves it knows the code; it carries My Home's private
-//     channel root. The device checks it, pairs, draws a fresh code and
-//     answers CLAIM_RESULT.
+//     channel root. The device checks it, pairs (tentatively, see
+//     RevertUnconfirmed), draws a fresh code and answers CLAIM_RESULT, sealed
+//     to My Home's key with an HMAC keyed by the code. An answer whose proof
+//     does not check is a forgery (anyone can seal to the device key) and is
+//     ignored without using the claim up.
 //
-// A claim is answered at most once: its record is deleted when the answer
-// is handled, so a replayed ANSWER_CHALLENGE finds nothing. Malformed or
-// hostile messages are logged and ignored.
+// A claim is answered at most once: its record is deleted when a valid
+// answer is handled, so a replayed ANSWER_CHALLENGE finds nothing.
+// Malformed or hostile messages are logged and ignored. Once paired, the
+// device address is read only every PairedPollInterval: no message there can
+// concern a paired device.
 package pairing
 
 import (
@@ -25,6 +34,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,8 +64,13 @@ type Config struct {
 	// ClaimsPerMinute bounds how many claims get a CHALLENGE (each costs
 	// proof of work and gives the claimant one sealed device proof).
 	ClaimsPerMinute int
+	// ClaimsPerHome bounds the claims pending from one home address.
+	ClaimsPerHome int
 	// ClaimTTL is how long a claim waits for its answer.
 	ClaimTTL time.Duration
+	// PairedPollInterval is how often the device address is read while
+	// paired (default 5 minutes).
+	PairedPollInterval time.Duration
 	// Sent is called after messages were queued (wakes the sender).
 	Sent func()
 	// Paired is called after the reader paired (wakes the consent follower).
@@ -68,10 +83,15 @@ const maxPendingClaims = 32
 
 // Handler answers pairing messages. Run it once.
 type Handler struct {
-	cfg Config
+	cfg    Config
+	inbox  *direct.Reader
+	now    func() time.Time
+	polled time.Time // last read of the device address
 
-	mu     sync.Mutex
-	recent []time.Time // times claims were answered, for the rate limit
+	mu       sync.Mutex
+	recent   []time.Time // times claims were answered, for the rate limit
+	keyCode  string      // the code claimKey was derived from
+	claimKey []byte
 }
 
 // New returns a Handler.
@@ -83,10 +103,20 @@ func New(cfg Config) *Handler {
 	if cfg.ClaimsPerMinute <= 0 {
 		cfg.ClaimsPerMinute = 6
 	}
+	if cfg.ClaimsPerHome <= 0 {
+		cfg.ClaimsPerHome = 2
+	}
 	if cfg.ClaimTTL <= 0 {
 		cfg.ClaimTTL = 15 * time.Minute
 	}
-	return &Handler{cfg: cfg}
+	if cfg.PairedPollInterval <= 0 {
+		cfg.PairedPollInterval = 5 * time.Minute
+	}
+	h := &Handler{cfg: cfg, now: time.Now}
+	if cfg.Client != nil {
+		h.inbox = direct.NewReader(cfg.Client, direct.Limits{})
+	}
+	return h
 }
 
 // maxPollWait caps the poll interval while the node keeps failing.
@@ -112,29 +142,41 @@ func (h *Handler) Run(ctx context.Context) error {
 	}
 }
 
-// Poll handles the direct messages that arrived since the stored cursor.
+// Poll handles the direct messages that arrived since the stored cursor
+// (while paired, at most every PairedPollInterval).
 func (h *Handler) Poll(ctx context.Context) error {
 	p, err := h.cfg.Store.Pairing(ctx)
 	if err != nil {
 		return err
 	}
-	msgs, cursor, err := direct.List(ctx, h.cfg.Client, h.cfg.Device.Address, direct.Cursor(p.DirectCursor))
-	if err != nil {
-		return fmt.Errorf("pairing: list direct messages: %w", err)
+	now := h.now()
+	if p.Paired && now.Sub(h.polled) < h.cfg.PairedPollInterval {
+		return nil
 	}
-	for _, m := range msgs {
-		if err := h.handle(ctx, m); err != nil {
-			return err
+	h.polled = now
+	cursor, err := h.inbox.Read(ctx, h.cfg.Device.Address, direct.Cursor(p.DirectCursor), func(m direct.Message) error {
+		return h.handle(ctx, m)
+	})
+	if string(cursor) != p.DirectCursor {
+		if serr := h.cfg.Store.SetDirectCursor(ctx, string(cursor)); serr != nil && err == nil {
+			err = serr
 		}
 	}
-	if string(cursor) != p.DirectCursor {
-		return h.cfg.Store.SetDirectCursor(ctx, string(cursor))
+	if err != nil {
+		return fmt.Errorf("pairing: read device address: %w", err)
 	}
 	return nil
 }
 
-// errIgnore marks a message that is dropped (logged, marked processed).
-var errIgnore = errors.New("ignored")
+var (
+	// errIgnore marks a message that is dropped (logged, marked processed).
+	errIgnore = errors.New("ignored")
+	// errDiscard marks a claim without the code's MAC: dropped without a
+	// write or a warning, since anyone can send any number of them.
+	errDiscard = errors.New("discarded")
+	// errLater marks a claim over a limit: handled on a later poll.
+	errLater = errors.New("over a claim limit")
+)
 
 func (h *Handler) handle(ctx context.Context, m direct.Message) error {
 	log := h.cfg.Log.With("type", m.Envelope.Type, "bundle", m.Bundle)
@@ -154,22 +196,28 @@ func (h *Handler) handle(ctx context.Context, m direct.Message) error {
 		}
 		return err
 	})
-	if errors.Is(err, errIgnore) {
+	switch {
+	case errors.Is(err, errDiscard):
+		log.Debug("claim dropped", "reason", err)
+		return nil
+	case errors.Is(err, errLater):
+		log.Info("claim deferred", "reason", err)
+		return fmt.Errorf("%w: %w", direct.ErrLater, err)
+	case errors.Is(err, errIgnore):
 		log.Warn("pairing message ignored", "reason", err)
 		// Record it as processed so it is not looked at again.
 		return h.cfg.Store.Update(ctx, func(tx *readerstore.Tx) error {
 			_, err := tx.MarkProcessed("direct:" + string(m.Bundle))
 			return err
 		})
-	}
-	if err != nil {
+	case err != nil:
 		return err
 	}
 	if queued && h.cfg.Sent != nil {
 		h.cfg.Sent()
 	}
 	if paired {
-		log.Info("paired with My Home")
+		log.Info("paired with My Home; waiting for its DEVICE_ADDED")
 		if h.cfg.Paired != nil {
 			h.cfg.Paired()
 		}
@@ -183,7 +231,19 @@ var claimIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
 func (h *Handler) claim(tx *readerstore.Tx, m direct.Message) (bool, error) {
 	var body protocol.ClaimDeviceBody
 	if err := json.Unmarshal(m.Envelope.Body, &body); err != nil {
-		return false, fmt.Errorf("%w: CLAIM_DEVICE body: %v", errIgnore, err)
+		return false, fmt.Errorf("%w: CLAIM_DEVICE body: %v", errDiscard, err)
+	}
+	p, err := tx.Pairing()
+	if err != nil {
+		return false, err
+	}
+	if p.Paired {
+		// The current code has never been shown: no claim can carry its MAC.
+		return false, fmt.Errorf("%w: already paired", errDiscard)
+	}
+	mac := protocol.ClaimMAC(h.claimKeyFor(p.Code), body.ClaimID, body.HomeAddress, body.HomePublicKey)
+	if !protocol.ProofEqual(strings.ToLower(body.MAC), mac) {
+		return false, fmt.Errorf("%w: no MAC of the pairing code", errDiscard)
 	}
 	if !claimIDPattern.MatchString(body.ClaimID) {
 		return false, fmt.Errorf("%w: CLAIM_DEVICE claim id %q", errIgnore, body.ClaimID)
@@ -195,31 +255,25 @@ func (h *Handler) claim(tx *readerstore.Tx, m direct.Message) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("%w: CLAIM_DEVICE home public key: %v", errIgnore, err)
 	}
-	p, err := tx.Pairing()
-	if err != nil {
-		return false, err
-	}
-	if p.Paired {
-		// Say so (no secret in it), so the owner's page can explain.
-		if !h.allowClaim() {
-			return false, fmt.Errorf("%w: claim rate limit", errIgnore)
-		}
-		return true, queueResult(tx, body.HomeAddress, body.ClaimID, false, "already paired")
-	}
-	now := time.Now()
+	now := h.now()
 	if err := tx.DeleteClaims(now.Add(-h.cfg.ClaimTTL)); err != nil {
 		return false, err
 	}
 	if _, err := tx.Claim(body.ClaimID); err == nil {
 		return false, fmt.Errorf("%w: claim %s already answered", errIgnore, body.ClaimID)
 	}
-	if n, err := tx.CountClaims(); err != nil {
+	if n, err := tx.CountClaims(""); err != nil {
 		return false, err
 	} else if n >= maxPendingClaims {
-		return false, fmt.Errorf("%w: %d claims pending", errIgnore, n)
+		return false, fmt.Errorf("%w: %d claims pending", errLater, n)
 	}
-	if !h.allowClaim() {
-		return false, fmt.Errorf("%w: claim rate limit", errIgnore)
+	if n, err := tx.CountClaims(body.HomeAddress); err != nil {
+		return false, err
+	} else if n >= h.cfg.ClaimsPerHome {
+		return false, fmt.Errorf("%w: %d claims pending from %s", errLater, n, body.HomeAddress)
+	}
+	if !h.allowClaim(now) {
+		return false, fmt.Errorf("%w: %d claims a minute", errLater, h.cfg.ClaimsPerMinute)
 	}
 	nonce, err := randomHex(16)
 	if err != nil {
@@ -257,6 +311,17 @@ func (h *Handler) claim(tx *readerstore.Tx, m direct.Message) (bool, error) {
 	return true, tx.QueueDirect(body.HomeAddress, string(protocol.Challenge), challenge)
 }
 
+// claimKeyFor returns protocol.ClaimKey for the current code, derived once
+// per code (it costs an Argon2id).
+func (h *Handler) claimKeyFor(code string) []byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.keyCode != code || h.claimKey == nil {
+		h.keyCode, h.claimKey = code, protocol.ClaimKey(code, string(h.cfg.Device.Address))
+	}
+	return h.claimKey
+}
+
 func (h *Handler) answer(tx *readerstore.Tx, m direct.Message) (queued, paired bool, err error) {
 	var body protocol.AnswerChallengeBody
 	if err := json.Unmarshal(m.Envelope.Body, &body); err != nil {
@@ -269,7 +334,7 @@ func (h *Handler) answer(tx *readerstore.Tx, m direct.Message) (queued, paired b
 	if err != nil {
 		return false, false, err
 	}
-	if time.Since(c.CreatedAt) > h.cfg.ClaimTTL {
+	if h.now().Sub(c.CreatedAt) > h.cfg.ClaimTTL {
 		return false, false, fmt.Errorf("%w: claim %s expired", errIgnore, c.ID)
 	}
 	p, err := tx.Pairing()
@@ -287,17 +352,19 @@ func (h *Handler) answer(tx *readerstore.Tx, m direct.Message) (queued, paired b
 	if err := json.Unmarshal(plain, &secret); err != nil {
 		return false, false, fmt.Errorf("%w: answer secret: %v", errIgnore, err)
 	}
-	// From here on the claim is used up, whatever the outcome.
+	// Only the claiming home has the nonce (sealed to its key) and the code
+	// (its claim's MAC proved that): an answer without the right proof is
+	// forged by someone who saw the public claim id and device key. It must
+	// not use the claim up, or a forger could end the real pairing first.
+	want := protocol.HomeProof(c.Code, c.ID, c.Nonce, string(h.cfg.Device.Address))
+	if secret.ClaimID != c.ID || !protocol.ProofEqual(secret.HomeProof, want) {
+		return false, false, fmt.Errorf("%w: ANSWER_CHALLENGE for claim %s without the home's proof (forged)", errIgnore, c.ID)
+	}
 	if err := tx.DeleteClaim(c.ID); err != nil {
 		return false, false, err
 	}
-	want := protocol.HomeProof(c.Code, c.ID, c.Nonce, string(h.cfg.Device.Address))
-	if secret.ClaimID != c.ID || !protocol.ProofEqual(secret.HomeProof, want) {
-		h.cfg.Log.Warn("pairing refused: wrong pairing code", "claim", c.ID)
-		return true, false, queueResult(tx, c.HomeAddress, c.ID, false, "wrong pairing code")
-	}
 	if !guards.IsTrytesOfExactLength(secret.HomeRoot, 81) {
-		return true, false, queueResult(tx, c.HomeAddress, c.ID, false, "malformed channel root")
+		return true, false, queueResult(tx, c, false, "malformed channel root")
 	}
 	code, err := NewCode()
 	if err != nil {
@@ -305,29 +372,45 @@ func (h *Handler) answer(tx *readerstore.Tx, m direct.Message) (queued, paired b
 	}
 	if err := tx.SetPairing(readerstore.Pairing{
 		Paired: true, Code: code, HomeAddress: c.HomeAddress, HomePublicKey: c.HomePublicKey,
-		HomeNextRoot: secret.HomeRoot, ClaimID: c.ID, PairedAt: time.Now(),
+		HomeNextRoot: secret.HomeRoot, ClaimID: c.ID, PairedAt: h.now(),
 	}); err != nil {
 		return false, false, err
 	}
-	if err := tx.DeleteClaims(time.Now().Add(time.Hour)); err != nil {
+	if err := tx.DeleteClaims(h.now().Add(time.Hour)); err != nil {
 		return false, false, err
 	}
-	return true, true, queueResult(tx, c.HomeAddress, c.ID, true, "")
+	return true, true, queueResult(tx, c, true, "")
 }
 
-func queueResult(tx *readerstore.Tx, to, claimID string, ok bool, reason string) error {
-	b, err := json.Marshal(protocol.ClaimResultBody{ClaimID: claimID, OK: ok, Reason: reason})
+// queueResult queues the CLAIM_RESULT of claim c, sealed to the home's key
+// with a proof keyed by the claim's code over its nonce.
+func queueResult(tx *readerstore.Tx, c readerstore.Claim, ok bool, reason string) error {
+	homeKey, err := ntru.ParsePublicKey(c.HomePublicKey)
+	if err != nil {
+		return fmt.Errorf("pairing: home key of claim %s: %w", c.ID, err)
+	}
+	plain, err := json.Marshal(protocol.ResultSecret{
+		ClaimID: c.ID, OK: ok, Reason: reason, Proof: protocol.ResultProof(c.Code, c.ID, c.Nonce, ok, reason),
+	})
 	if err != nil {
 		return fmt.Errorf("pairing: encode claim result: %w", err)
 	}
-	return tx.QueueDirect(to, string(protocol.ClaimResult), b)
+	sealed, err := ntru.SealString(homeKey, plain)
+	if err != nil {
+		return fmt.Errorf("pairing: seal claim result: %w", err)
+	}
+	b, err := json.Marshal(protocol.ClaimResultBody{ClaimID: c.ID, Sealed: sealed})
+	if err != nil {
+		return fmt.Errorf("pairing: encode claim result: %w", err)
+	}
+	return tx.QueueDirect(c.HomeAddress, string(protocol.ClaimResult), b)
 }
 
 // allowClaim applies the claims-per-minute limit.
-func (h *Handler) allowClaim() bool {
+func (h *Handler) allowClaim(now time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	cutoff := time.Now().Add(-time.Minute)
+	cutoff := now.Add(-time.Minute)
 	kept := h.recent[:0]
 	for _, t := range h.recent {
 		if t.After(cutoff) {
@@ -338,7 +421,7 @@ func (h *Handler) allowClaim() bool {
 	if len(h.recent) >= h.cfg.ClaimsPerMinute {
 		return false
 	}
-	h.recent = append(h.recent, time.Now())
+	h.recent = append(h.recent, now)
 	return true
 }
 
@@ -348,4 +431,31 @@ func randomHex(n int) (string, error) {
 		return "", fmt.Errorf("pairing: random: %w", err)
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// DefaultConfirmWait is how long a pairing stays tentative: if My Home's
+// DEVICE_ADDED for it has not appeared on the home channel by then, the
+// device goes back to unpaired with a new code.
+const DefaultConfirmWait = 10 * time.Minute
+
+// RevertUnconfirmed ends a pairing that is older than wait and whose
+// DEVICE_ADDED was never seen (p.Armed): My Home did not take it (its
+// pairing failed, or a forged result misled it), so the device must not
+// stay paired to a home that does not know it. The consent follower calls it
+// after reading My Home's channel to its end, so a device that could not
+// reach the node does not give up on a pairing My Home did confirm. It
+// reports whether it reverted.
+func RevertUnconfirmed(tx *readerstore.Tx, now time.Time, wait time.Duration) (bool, error) {
+	p, err := tx.Pairing()
+	if err != nil {
+		return false, err
+	}
+	if !p.Paired || p.Armed || now.Sub(p.PairedAt) < wait {
+		return false, nil
+	}
+	code, err := NewCode()
+	if err != nil {
+		return false, err
+	}
+	return true, tx.SetPairing(readerstore.Pairing{Code: code})
 }

@@ -53,6 +53,9 @@ type Config struct {
 	Durable bool
 	// ClaimsPerMinute bounds the pairing claims answered; default 6.
 	ClaimsPerMinute int
+	// ConfirmWait is how long a pairing waits for My Home's DEVICE_ADDED
+	// before the reader unpairs again; default pairing.DefaultConfirmWait.
+	ConfirmWait time.Duration
 
 	// OnPublished, if set, is called after each channel message is attached
 	// (measurements, tests).
@@ -141,7 +144,7 @@ func Open(ctx context.Context, cfg Config) (*Agent, error) {
 	})
 	a.sender = publisher.NewDirectSender(st, cfg.Client, cfg.MaxBackoff, cfg.Log)
 	a.consent = consent.New(consent.Config{
-		Store: st, Client: cfg.Client, DeviceAddress: device.Address, PollInterval: cfg.PollInterval,
+		Store: st, Client: cfg.Client, DeviceAddress: device.Address, PollInterval: cfg.PollInterval, ConfirmWait: cfg.ConfirmWait,
 		Queued: func() { a.publisher.Wake(); a.sender.Wake() }, Log: cfg.Log,
 	})
 	a.pairing = pairing.New(pairing.Config{

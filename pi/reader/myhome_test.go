@@ -124,13 +124,21 @@ func randomID(t testing.TB) string {
 	return hex.EncodeToString(b)
 }
 
-// claim sends CLAIM_DEVICE and returns the claim id and the CHALLENGE.
-func (h *testHome) claim(t testing.TB, device trinary.Hash) (string, protocol.ChallengeBody) {
+// sendClaim sends CLAIM_DEVICE with the MAC of code and returns its id.
+func (h *testHome) sendClaim(t testing.TB, device trinary.Hash, code string) string {
 	t.Helper()
 	id := randomID(t)
-	h.send(t, device, protocol.ClaimDevice, protocol.ClaimDeviceBody{
-		ClaimID: id, HomeAddress: string(h.address), HomePublicKey: string(h.pub.Trytes()),
-	})
+	body := protocol.ClaimDeviceBody{ClaimID: id, HomeAddress: string(h.address), HomePublicKey: string(h.pub.Trytes())}
+	body.MAC = protocol.ClaimMAC(protocol.ClaimKey(code, string(device)), id, body.HomeAddress, body.HomePublicKey)
+	h.send(t, device, protocol.ClaimDevice, body)
+	return id
+}
+
+// claim sends CLAIM_DEVICE with the MAC of code and returns the claim id
+// and the CHALLENGE.
+func (h *testHome) claim(t testing.TB, device trinary.Hash, code string) (string, protocol.ChallengeBody) {
+	t.Helper()
+	id := h.sendClaim(t, device, code)
 	var ch protocol.ChallengeBody
 	if err := json.Unmarshal(h.await(t, protocol.Challenge, id, 20*time.Second), &ch); err != nil {
 		t.Fatal(err)
@@ -176,11 +184,10 @@ func (h *testHome) sealAnswer(t testing.TB, ch protocol.ChallengeBody, proof str
 }
 
 // pair runs the whole exchange with code and returns the claim id, whether
-// the device's proof matched code (a real My Home stops there if not; the
-// test answers anyway, as a hostile home would) and the CLAIM_RESULT.
-func (h *testHome) pair(t testing.TB, device trinary.Hash, code string) (string, bool, protocol.ClaimResultBody) {
+// the device's proof matched code and the CLAIM_RESULT, opened and checked.
+func (h *testHome) pair(t testing.TB, device trinary.Hash, code string) (string, bool, protocol.ResultSecret) {
 	t.Helper()
-	id, ch := h.claim(t, device)
+	id, ch := h.claim(t, device, code)
 	secret := h.openChallenge(t, ch)
 	if ch.DeviceAddress != string(device) || secret.ClaimID != id {
 		t.Fatalf("challenge for %s/%s, want %s/%s", ch.DeviceAddress, secret.ClaimID, device, id)
@@ -188,11 +195,44 @@ func (h *testHome) pair(t testing.TB, device trinary.Hash, code string) (string,
 	want := protocol.DeviceProof(code, id, secret.Nonce, string(h.address), ch.DevicePublicKey)
 	proofOK := protocol.ProofEqual(secret.DeviceProof, want)
 	h.send(t, device, protocol.AnswerChallenge, h.answer(t, ch, code))
-	var res protocol.ClaimResultBody
-	if err := json.Unmarshal(h.await(t, protocol.ClaimResult, id, 20*time.Second), &res); err != nil {
+	return id, proofOK, h.result(t, id, secret.Nonce, code)
+}
+
+// result waits for the CLAIM_RESULT of claim id and opens and checks it
+// as My Home does.
+func (h *testHome) result(t testing.TB, id, nonce, code string) protocol.ResultSecret {
+	t.Helper()
+	var body protocol.ClaimResultBody
+	if err := json.Unmarshal(h.await(t, protocol.ClaimResult, id, 20*time.Second), &body); err != nil {
 		t.Fatal(err)
 	}
-	return id, proofOK, res
+	plain, err := ntru.OpenString(h.priv, body.Sealed)
+	if err != nil {
+		t.Fatalf("CLAIM_RESULT does not open with the home key: %v", err)
+	}
+	var res protocol.ResultSecret
+	if err := json.Unmarshal(plain, &res); err != nil || res.ClaimID != id {
+		t.Fatalf("CLAIM_RESULT secret %s (%v)", plain, err)
+	}
+	if !protocol.ProofEqual(res.Proof, protocol.ResultProof(code, id, nonce, res.OK, res.Reason)) {
+		t.Fatalf("CLAIM_RESULT proof does not check: %+v", res)
+	}
+	return res
+}
+
+// quiet fails if a message of type typ for claim id arrives within d.
+func (p *party) quiet(t testing.TB, typ protocol.Type, claimID string, d time.Duration) {
+	t.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		p.poll(t)
+		for _, m := range p.inbox {
+			var c struct{ ClaimID string }
+			json.Unmarshal(m.Envelope.Body, &c)
+			if m.Envelope.Type == typ && c.ClaimID == claimID {
+				t.Fatalf("unexpected %s for claim %s", typ, claimID)
+			}
+		}
+	}
 }
 
 // publish appends an event to My Home's private channel.

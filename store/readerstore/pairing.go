@@ -127,10 +127,12 @@ func (t *Tx) DeleteClaim(id string) error {
 	return nil
 }
 
-// CountClaims returns how many claims are pending.
-func (t *Tx) CountClaims() (int, error) {
+// CountClaims returns how many claims are pending from homeAddress, or
+// from anyone for "".
+func (t *Tx) CountClaims(homeAddress string) (int, error) {
 	var n int
-	if err := t.tx.QueryRowContext(t.ctx, `SELECT COUNT(*) FROM pending_claims`).Scan(&n); err != nil {
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT COUNT(*) FROM pending_claims WHERE ? = '' OR home_address = ?`,
+		homeAddress, homeAddress).Scan(&n); err != nil {
 		return 0, fmt.Errorf("readerstore: count claims: %w", err)
 	}
 	return n, nil

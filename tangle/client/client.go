@@ -9,7 +9,9 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -82,9 +84,15 @@ func (c *Client) PoW() string {
 // local PoW stops between transactions once ctx is done. Composing one
 // costs a few allocations, so every call gets its own.
 func (c *Client) compose(ctx context.Context) (*api.API, error) {
+	return c.composeLimited(ctx, 0)
+}
+
+// composeLimited is compose whose responses may be at most maxBody bytes
+// (0: no limit); reading past that fails with errResponseTooLarge.
+func (c *Client) composeLimited(ctx context.Context, maxBody int64) (*api.API, error) {
 	settings := api.HTTPClientSettings{
 		URI:    c.cfg.NodeURL,
-		Client: contextClient{ctx: ctx, c: c.http},
+		Client: contextClient{ctx: ctx, c: c.http, maxBody: maxBody},
 	}
 	if c.powFunc != nil {
 		settings.LocalProofOfWorkFunc = func(t trinary.Trytes, mwm int, parallelism ...int) (trinary.Trytes, error) {
@@ -102,12 +110,43 @@ func (c *Client) compose(ctx context.Context) (*api.API, error) {
 }
 
 // contextClient attaches a context to every request iota.go makes, since
-// iota.go's API methods take none.
+// iota.go's API methods take none, and optionally bounds response bodies.
 type contextClient struct {
-	ctx context.Context
-	c   *http.Client
+	ctx     context.Context
+	c       *http.Client
+	maxBody int64
 }
 
 func (cc contextClient) Do(req *http.Request) (*http.Response, error) {
-	return cc.c.Do(req.WithContext(cc.ctx))
+	resp, err := cc.c.Do(req.WithContext(cc.ctx))
+	if err == nil && cc.maxBody > 0 {
+		resp.Body = &limitedBody{ReadCloser: resp.Body, left: cc.maxBody}
+	}
+	return resp, err
+}
+
+// errResponseTooLarge is what reading a response past its limit returns.
+var errResponseTooLarge = errors.New("response larger than the limit")
+
+// limitedBody fails a read once more than left bytes came, instead of
+// silently cutting the body (which would look like malformed JSON).
+type limitedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		var one [1]byte
+		if n, err := b.ReadCloser.Read(one[:]); n == 0 {
+			return 0, err // io.EOF: the body was exactly the limit
+		}
+		return 0, errResponseTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
 }

@@ -3,13 +3,14 @@ package client
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/iotaledger/iota.go/address"
-	"github.com/iotaledger/iota.go/api"
 	"github.com/iotaledger/iota.go/bundle"
 	"github.com/iotaledger/iota.go/checksum"
 	"github.com/iotaledger/iota.go/consts"
 	"github.com/iotaledger/iota.go/guards"
+	"github.com/iotaledger/iota.go/transaction"
 	"github.com/iotaledger/iota.go/trinary"
 
 	"iotahome/tangle/seed"
@@ -21,14 +22,21 @@ const tipDepth = 3
 
 // Send attaches message (any number of trytes; split over as many
 // transactions as needed, 2187 trytes each) to address as one zero-value
-// bundle: tip selection, proof of work (local or remote), store and
-// broadcast. It returns the attached bundle, tail first.
-//
-// Every bundle gets a random tag. The bundle hash covers address, value,
-// tag, timestamp (seconds) and indexes but not the message, so without it
-// two messages of equal length sent to one address within a second would
-// share a bundle hash.
+// bundle with a random tag: tip selection, proof of work (local or remote),
+// store and broadcast. It returns the attached bundle, tail first.
 func (c *Client) Send(ctx context.Context, address trinary.Hash, message trinary.Trytes) (bundle.Bundle, error) {
+	return c.SendTagged(ctx, address, "", message)
+}
+
+// SendTagged is Send with the given tag (at most 27 trytes; "" means a
+// random one), which readers can find the bundle by (findTransactions by
+// tag).
+//
+// The first transaction's obsolete tag is random either way. The bundle
+// hash covers address, value, obsolete tag, timestamp (seconds) and indexes
+// but not the message or the tag, so without it two messages of equal
+// length sent to one address within a second would share a bundle hash.
+func (c *Client) SendTagged(ctx context.Context, address trinary.Hash, tag, message trinary.Trytes) (bundle.Bundle, error) {
 	a, err := c.compose(ctx)
 	if err != nil {
 		return nil, err
@@ -36,16 +44,21 @@ func (c *Client) Send(ctx context.Context, address trinary.Hash, message trinary
 	if err := trinary.ValidTrytes(message); err != nil && message != "" {
 		return nil, fmt.Errorf("send: message: %w", err)
 	}
-	to, err := withChecksum(address)
+	if len(tag) > consts.TagTrinarySize/3 || (tag != "" && trinary.ValidTrytes(tag) != nil) {
+		return nil, fmt.Errorf("send: tag %q is not at most 27 trytes", tag)
+	}
+	to, err := withoutChecksum(address)
 	if err != nil {
 		return nil, fmt.Errorf("send: %w", err)
 	}
-	tag, err := seed.New()
+	random, err := seed.New()
 	if err != nil {
-		return nil, fmt.Errorf("send: tag: %w", err)
+		return nil, fmt.Errorf("send: random tag: %w", err)
 	}
-	transfers := bundle.Transfers{{Address: to, Value: 0, Message: message, Tag: tag[:consts.TagTrinarySize/3]}}
-	trytes, err := a.PrepareTransfers(consts.NullHashTrytes, transfers, api.PrepareTransfersOptions{})
+	if tag == "" {
+		tag = random[consts.TagTrinarySize/3:][:consts.TagTrinarySize/3]
+	}
+	trytes, err := zeroValueBundle(to, tag, random[:consts.TagTrinarySize/3], message)
 	if err != nil {
 		return nil, fmt.Errorf("send: prepare transfer to %s: %w", address, err)
 	}
@@ -54,6 +67,27 @@ func (c *Client) Send(ctx context.Context, address trinary.Hash, message trinary
 		return nil, fmt.Errorf("send: attach bundle to %s via %s: %w", address, c.cfg.NodeURL, err)
 	}
 	return tailFirst(b), nil
+}
+
+// zeroValueBundle builds the transactions of a zero-value bundle carrying
+// message to address, as iota.go's PrepareTransfers does, but with the
+// first transaction's obsolete tag set to obsoleteTag.
+func zeroValueBundle(to trinary.Hash, tag, obsoleteTag, message trinary.Trytes) ([]trinary.Trytes, error) {
+	entries, err := bundle.TransfersToBundleEntries(uint64(time.Now().Unix()),
+		bundle.Transfer{Address: to, Value: 0, Message: message, Tag: tag})
+	if err != nil {
+		return nil, err
+	}
+	var txs bundle.Bundle
+	for _, e := range entries {
+		txs = bundle.AddEntry(txs, e)
+	}
+	txs[0].ObsoleteTag = bundle.PadTag(obsoleteTag)
+	txs, err = bundle.Finalize(txs)
+	if err != nil {
+		return nil, err
+	}
+	return transaction.FinalTransactionTrytes(txs)
 }
 
 // withoutChecksum accepts an address of 81 trytes, or 90 with a valid

@@ -1,140 +1,131 @@
 package direct
 
 import (
-	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/iotaledger/iota.go/bundle"
-
-	"iotahome/tangle/client"
+	"github.com/iotaledger/iota.go/trinary"
 )
 
-// Cursor marks how far a reader has read an address. "" means from the
-// start. It is opaque: persist it and pass it back to List.
+// Cursor is what a reader has processed at one address: persist it and pass
+// it back to Reader.Read. "" means nothing yet. It is opaque to callers.
 //
-// A message's place in the order is its effective time: the tail
-// transaction's attachment timestamp, clamped to the reader's clock so a
-// message dated in the future cannot push the cursor past later ones;
-// ties are broken by content id (a hash of bundle hash and message: the
-// bundle hash alone does not cover the message, so it cannot tell a
-// forged copy from the original). The cursor holds a low-water mark L and
-// the ids of the bundles already seen at or after L. A bundle is new when its
-// effective time is ≥ L and it is not in that set, so a message that
-// arrives late with the same (or a somewhat earlier) timestamp than one
-// already read is still delivered. After each List, L moves up to
-// now − Window (never down) and the set keeps only bundles at or after L,
-// so the cursor stays small: its size is the number of messages that
-// arrived within Window, capped at MaxSeen.
-//
-// What can be missed: a bundle that reaches the node more than Window
-// after its own attachment timestamp (the sender's clock far behind), and,
-// under a flood of more than MaxSeen messages within Window, bundles older
-// than the MaxSeen newest.
+// It holds, per day bucket still in the window (see window), the
+// transactions that are done with — part of a delivered message, or never
+// part of a valid one — by the first 27 trytes of their hash, and the
+// content ids (bundle hash and message) of the messages delivered in the
+// window, so a re-attached copy is not delivered again. A transaction that
+// is in no complete bundle yet is not in it: it is looked at again.
+// Buckets that leave the window are dropped, so the cursor stays small: a
+// few hashes per message of the last three days, at most MaxProcessed per
+// bucket under a flood.
 type Cursor string
 
-const (
-	// Window is how late (relative to its attachment timestamp) a message
-	// may reach the node and still be delivered.
-	Window = time.Hour
-	// MaxSeen caps the bundles a cursor remembers.
-	MaxSeen       = 1000
-	cursorVersion = "d1"
-)
+// cursorVersion is the version of the JSON inside a Cursor. Cursors of the
+// earlier format ("d1.…", read by address) start over: no message was sent
+// under a day tag before it.
+const cursorVersion = 2
+
+// hashKeyLength is how much of a transaction hash a cursor keeps: 27
+// trytes, about 128 bits.
+const hashKeyLength = 27
+
+type cursorJSON struct {
+	V         int                 `json:"v"`
+	Buckets   map[string][]string `json:"b,omitempty"`
+	Delivered map[string]int64    `json:"d,omitempty"` // content id → delivery time, Unix ms
+}
 
 // cursor is the decoded Cursor.
 type cursor struct {
-	low  int64               // low-water mark, Unix ms
-	seen map[string]struct{} // content ids at or after low
+	done      map[string]map[string]struct{} // day → hash keys
+	delivered map[string]int64
 }
 
 func parseCursor(c Cursor) (cursor, error) {
-	cur := cursor{low: 0, seen: map[string]struct{}{}}
-	if c == "" {
+	cur := cursor{done: map[string]map[string]struct{}{}, delivered: map[string]int64{}}
+	if c == "" || strings.HasPrefix(string(c), "d1.") {
 		return cur, nil
 	}
-	parts := strings.Split(string(c), ".")
-	if len(parts) != 3 || parts[0] != cursorVersion {
-		return cursor{}, fmt.Errorf("direct: malformed cursor")
-	}
-	low, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil {
+	var j cursorJSON
+	if err := json.Unmarshal([]byte(c), &j); err != nil {
 		return cursor{}, fmt.Errorf("direct: malformed cursor: %w", err)
 	}
-	cur.low = low
-	if parts[2] != "" {
-		for h := range strings.SplitSeq(parts[2], ",") {
-			if !validContentID(h) {
-				return cursor{}, fmt.Errorf("direct: malformed cursor: bad bundle id %q", h)
-			}
-			cur.seen[h] = struct{}{}
+	if j.V != cursorVersion {
+		return cursor{}, fmt.Errorf("direct: malformed cursor: version %d", j.V)
+	}
+	for day, keys := range j.Buckets {
+		if _, err := time.Parse(dayFormat, day); err != nil {
+			return cursor{}, fmt.Errorf("direct: malformed cursor: bucket %q", day)
 		}
+		set := make(map[string]struct{}, len(keys))
+		for _, k := range keys {
+			if len(k) != hashKeyLength || trinary.ValidTrytes(k) != nil {
+				return cursor{}, fmt.Errorf("direct: malformed cursor: hash %q", k)
+			}
+			set[k] = struct{}{}
+		}
+		cur.done[day] = set
+	}
+	for id, at := range j.Delivered {
+		if !validContentID(id) {
+			return cursor{}, fmt.Errorf("direct: malformed cursor: content id %q", id)
+		}
+		cur.delivered[id] = at
 	}
 	return cur, nil
 }
 
-// seenBundle is a bundle the cursor must remember.
-type seenBundle struct {
-	at int64  // effective time, Unix ms
-	id string // contentID
-}
-
-func compareSeen(a, b seenBundle) int {
-	return cmp.Or(cmp.Compare(a.at, b.at), strings.Compare(a.id, b.id))
-}
-
-// contentIDLength is the length of a content id: 128 bits in hex.
-const contentIDLength = 32
-
-// contentID identifies a bundle by what it says: SHA-256 of bundle hash
-// and message, truncated to 128 bits. Re-attachments share it.
-func contentID(b bundle.Bundle) string {
-	h := sha256.New()
-	h.Write([]byte(b[0].Bundle))
-	h.Write([]byte(client.Message(b)))
-	return hex.EncodeToString(h.Sum(nil)[:contentIDLength/2])
-}
-
-func validContentID(s string) bool {
-	if len(s) != contentIDLength {
-		return false
+func (cur cursor) encode() Cursor {
+	j := cursorJSON{V: cursorVersion, Buckets: map[string][]string{}, Delivered: cur.delivered}
+	for day, set := range cur.done {
+		if len(set) > 0 {
+			j.Buckets[day] = slices.Sorted(maps.Keys(set))
+		}
 	}
-	_, err := hex.DecodeString(s)
-	return err == nil && strings.ToLower(s) == s
+	b, err := json.Marshal(j)
+	if err != nil {
+		panic(fmt.Sprintf("direct: encode cursor: %v", err)) // maps of strings always marshal
+	}
+	return Cursor(b)
 }
 
-// next builds the cursor after a List at time now that saw all of known
-// (every bundle at the address with effective time ≥ the old mark).
-func (cur cursor) next(now time.Time, known []seenBundle) Cursor {
-	low := max(cur.low, now.Add(-Window).UnixMilli())
-	keep := slices.DeleteFunc(slices.Clone(known), func(s seenBundle) bool { return s.at < low })
-	slices.SortFunc(keep, compareSeen)
-	if len(keep) > MaxSeen {
-		// Keep the newest MaxSeen. Raising the mark to the oldest kept
-		// bundle's time could re-deliver same-time bundles that are
-		// dropped, so the mark goes just past the dropped ones.
-		cut := keep[len(keep)-MaxSeen-1].at + 1
-		low = max(low, cut)
-		keep = slices.DeleteFunc(keep, func(s seenBundle) bool { return s.at < low })
-	}
-	ids := make([]string, len(keep))
-	for i, s := range keep {
-		ids[i] = s.id
-	}
-	slices.Sort(ids)
-	return Cursor(cursorVersion + "." + strconv.FormatInt(low, 10) + "." + strings.Join(slices.Compact(ids), ","))
+func hashKey(h trinary.Hash) string { return string(h[:min(len(h), hashKeyLength)]) }
+
+func (cur cursor) isDone(day string, h trinary.Hash) bool {
+	_, ok := cur.done[day][hashKey(h)]
+	return ok
 }
 
-// isNew says whether a bundle has not been delivered under cur.
-func (cur cursor) isNew(s seenBundle) bool {
-	if s.at < cur.low {
-		return false
+func (cur cursor) markDone(day string, h trinary.Hash) {
+	set := cur.done[day]
+	if set == nil {
+		set = map[string]struct{}{}
+		cur.done[day] = set
 	}
-	_, seen := cur.seen[s.id]
-	return !seen
+	set[hashKey(h)] = struct{}{}
+}
+
+// maxDelivered caps the content ids a cursor remembers.
+const maxDelivered = 1000
+
+// keepOnly drops the buckets outside days and the delivered ids older than
+// the window, keeping at most maxDelivered of the newest.
+func (cur cursor) keepOnly(days []string, now time.Time) {
+	for day := range cur.done {
+		if !slices.Contains(days, day) {
+			delete(cur.done, day)
+		}
+	}
+	oldest := now.Add(-time.Duration(len(days)) * 24 * time.Hour).UnixMilli()
+	maps.DeleteFunc(cur.delivered, func(_ string, at int64) bool { return at < oldest })
+	if len(cur.delivered) > maxDelivered {
+		times := slices.Sorted(maps.Values(cur.delivered))
+		cut := times[len(times)-maxDelivered]
+		maps.DeleteFunc(cur.delivered, func(_ string, at int64) bool { return at < cut })
+	}
 }

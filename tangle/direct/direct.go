@@ -4,11 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/iotaledger/iota.go/bundle"
+	"github.com/iotaledger/iota.go/consts"
 	"github.com/iotaledger/iota.go/trinary"
 
 	"iotahome/protocol"
@@ -23,8 +22,9 @@ type Message struct {
 }
 
 // Send marshals body into an envelope of the given type (protocol.Version)
-// and attaches it to address to. Envelopes longer than one transaction's
-// message field are split over several transactions of one bundle.
+// and attaches it to address to, tagged with to's tag of the day (Tag), so
+// that Reader finds it. Envelopes longer than one transaction's message
+// field are split over several transactions of one bundle.
 func Send(ctx context.Context, c *client.Client, to trinary.Hash, typ protocol.Type, body any) (trinary.Hash, error) {
 	js, err := json.Marshal(body)
 	if err != nil {
@@ -34,68 +34,11 @@ func Send(ctx context.Context, c *client.Client, to trinary.Hash, typ protocol.T
 	if err != nil {
 		return "", fmt.Errorf("direct: send %s: %w", typ, err)
 	}
-	b, err := c.Send(ctx, to, t)
+	b, err := c.SendTagged(ctx, to, Tag(to[:min(len(to), consts.HashTrytesSize)], time.Now()), t)
 	if err != nil {
 		return "", fmt.Errorf("direct: send %s: %w", typ, err)
 	}
 	return b[0].Bundle, nil
-}
-
-// List returns the messages at address that are new since the cursor, in
-// arrival order (see Cursor), and the cursor to pass next time. Bundles
-// that are incomplete, invalid or do not hold a well-formed envelope are
-// logged and skipped. An error means the node could not be read or since
-// is malformed; the old cursor then still holds.
-func List(ctx context.Context, c *client.Client, address trinary.Hash, since Cursor) ([]Message, Cursor, error) {
-	cur, err := parseCursor(since)
-	if err != nil {
-		return nil, since, err
-	}
-	now := time.Now()
-	bundles, err := c.Bundles(ctx, address)
-	if err != nil {
-		return nil, since, fmt.Errorf("direct: list %s: %w", address, err)
-	}
-	msgs, next := pick(cur, now, bundles, slog.Default().With("component", "tangle/direct", "address", address))
-	return msgs, next, nil
-}
-
-// pick selects the new, well-formed messages among the bundles at an
-// address (all of them, as Client.Bundles returns them) and builds the
-// next cursor.
-func pick(cur cursor, now time.Time, bundles []bundle.Bundle, log *slog.Logger) ([]Message, Cursor) {
-	type found struct {
-		order seenBundle
-		msg   Message
-	}
-	var (
-		known []seenBundle
-		fresh []found
-	)
-	for _, b := range bundles {
-		tail := b[0]
-		at := min(tail.AttachmentTimestamp, now.UnixMilli())
-		if at < cur.low {
-			continue
-		}
-		s := seenBundle{at: at, id: contentID(b)}
-		known = append(known, s)
-		if !cur.isNew(s) {
-			continue
-		}
-		env, err := decodeBundle(b)
-		if err != nil {
-			log.Warn("skipping malformed direct message", "bundle", tail.Bundle, "err", err)
-			continue
-		}
-		fresh = append(fresh, found{s, Message{Envelope: env, Bundle: tail.Bundle, Time: time.UnixMilli(tail.AttachmentTimestamp)}})
-	}
-	slices.SortFunc(fresh, func(a, b found) int { return compareSeen(a.order, b.order) })
-	msgs := make([]Message, len(fresh))
-	for i, f := range fresh {
-		msgs[i] = f.msg
-	}
-	return msgs, cur.next(now, known)
 }
 
 func decodeBundle(b bundle.Bundle) (Envelope, error) {
@@ -103,4 +46,15 @@ func decodeBundle(b bundle.Bundle) (Envelope, error) {
 		return Envelope{}, fmt.Errorf("bundle of %d transactions exceeds the %d-transaction limit", len(b), maxBundleLength)
 	}
 	return DecodeEnvelope(client.Message(b))
+}
+
+// List is a one-off Read that collects the messages, for tools and tests:
+// it remembers nothing between calls but what the cursor holds.
+func List(ctx context.Context, c *client.Client, address trinary.Hash, since Cursor) ([]Message, Cursor, error) {
+	var msgs []Message
+	next, err := NewReader(c, Limits{}).Read(ctx, address, since, func(m Message) error {
+		msgs = append(msgs, m)
+		return nil
+	})
+	return msgs, next, err
 }

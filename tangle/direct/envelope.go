@@ -1,8 +1,10 @@
 // Package direct sends and receives direct messages: a JSON envelope
 // {"type":…,"v":…,"body":…} in the message field of a zero-value bundle
-// sent to the recipient's address. Anyone can write to an address, so the
-// receiving side treats every bundle as hostile: List validates, logs and
-// skips what is malformed, and never fails because of one bad bundle.
+// sent to the recipient's address, tagged with the recipient's tag of the
+// day (Tag). Anyone can write to an address, so the receiving side treats
+// every bundle as hostile: Reader validates, logs and skips what is
+// malformed, never fails because of one bad bundle, and bounds what one read
+// costs however many transactions are sent to the address.
 package direct
 
 import (

@@ -12,7 +12,7 @@ import (
 )
 
 func TestEnvelopeRoundTrip(t *testing.T) {
-	body, _ := json.Marshal(protocol.ClaimResultBody{ClaimID: "c1", OK: false, Reason: "wrong pairing code — één"})
+	body, _ := json.Marshal(protocol.ResultSecret{ClaimID: "c1", OK: false, Reason: "wrong pairing code — één"})
 	e := Envelope{Type: protocol.ClaimResult, Version: protocol.Version, Body: body}
 	tr, err := EncodeEnvelope(e)
 	if err != nil {
@@ -27,7 +27,7 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 	if got.Type != e.Type || got.Version != e.Version {
 		t.Fatalf("got %+v", got)
 	}
-	var b protocol.ClaimResultBody
+	var b protocol.ResultSecret
 	if err := json.Unmarshal(got.Body, &b); err != nil || b.Reason != "wrong pairing code — één" {
 		t.Fatalf("body %s decodes to %+v, %v", got.Body, b, err)
 	}

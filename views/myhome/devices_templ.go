@@ -706,7 +706,7 @@ func PairingProgress(c Chrome, p myhome.Pairing, cont Continuation) templ.Compon
 					return templ_7745c5c3_Err
 				}
 				if p.BadChallenges > 0 {
-					templ_7745c5c3_Err = layout.Notice(layout.Warning, "An answer arrived whose proof does not match your pairing code. Still waiting for a valid one…").Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = layout.Notice(layout.Warning, "A forged answer arrived (its proof does not match your pairing code) and was ignored. Still waiting for the device…").Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

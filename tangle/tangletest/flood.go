@@ -1,0 +1,67 @@
+package tangletest
+
+import (
+	"crypto/rand"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/iotaledger/iota.go/api"
+	"github.com/iotaledger/iota.go/bundle"
+	"github.com/iotaledger/iota.go/consts"
+	"github.com/iotaledger/iota.go/transaction"
+	"github.com/iotaledger/iota.go/trinary"
+)
+
+// Flood attaches n junk zero-value transactions to address on the node at
+// nodeURL, each a valid one-transaction bundle with a random message, under
+// tag ("" gives each a random tag), as an attacker flooding the address
+// would. It attaches 500 at a time at the given
+// MWM, so flooding is fast on a node started with MWM 1.
+func Flood(nodeURL string, mwm uint64, address trinary.Hash, tag trinary.Trytes, n int) error {
+	a, err := api.ComposeAPI(api.HTTPClientSettings{URI: nodeURL})
+	if err != nil {
+		return err
+	}
+	ts := uint64(time.Now().Unix())
+	for chunk := range slices.Chunk(make([]struct{}, n), 500) {
+		var trytes []trinary.Trytes
+		for range chunk {
+			t := tag
+			if t == "" {
+				t = randomTrytes(consts.TagTrinarySize / 3)
+			}
+			b := bundle.AddEntry(nil, bundle.BundleEntry{
+				Address: address, Length: 1, Tag: t, Timestamp: ts,
+				SignatureMessageFragments: []trinary.Trytes{trinary.MustPad(randomTrytes(200), consts.SignatureMessageFragmentSizeInTrytes)},
+			})
+			b[0].ObsoleteTag = bundle.PadTag(randomTrytes(27))
+			b, err := bundle.Finalize(b)
+			if err != nil {
+				return fmt.Errorf("tangletest: flood: %w", err)
+			}
+			trytes = append(trytes, transaction.MustTransactionToTrytes(&b[0]))
+		}
+		tips, err := a.GetTransactionsToApprove(3)
+		if err != nil {
+			return fmt.Errorf("tangletest: flood: tips: %w", err)
+		}
+		attached, err := a.AttachToTangle(tips.TrunkTransaction, tips.BranchTransaction, mwm, trytes)
+		if err != nil {
+			return fmt.Errorf("tangletest: flood: attach: %w", err)
+		}
+		if _, err := a.StoreTransactions(attached...); err != nil {
+			return fmt.Errorf("tangletest: flood: store: %w", err)
+		}
+	}
+	return nil
+}
+
+func randomTrytes(n int) trinary.Trytes {
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = "9ABCDEFGHIJKLMNOPQRSTUVWXYZ"[b[i]%27]
+	}
+	return trinary.Trytes(b)
+}
