@@ -89,9 +89,9 @@ func (h *testHome) pair(t testing.TB, device trinary.Hash, code string) {
 	t.Helper()
 	ctx := context.Background()
 	id := randomID()
-	if _, err := direct.Send(ctx, h.c, device, protocol.ClaimDevice, protocol.ClaimDeviceBody{
-		ClaimID: id, HomeAddress: h.address, HomePublicKey: string(h.pub.Trytes()),
-	}); err != nil {
+	claim := protocol.ClaimDeviceBody{ClaimID: id, HomeAddress: h.address, HomePublicKey: string(h.pub.Trytes())}
+	claim.MAC = protocol.ClaimMAC(protocol.ClaimKey(code, device), id, claim.HomeAddress, claim.HomePublicKey)
+	if _, err := direct.Send(ctx, h.c, device, protocol.ClaimDevice, claim); err != nil {
 		t.Fatal(err)
 	}
 	var ch protocol.ChallengeBody
@@ -121,8 +121,16 @@ func (h *testHome) pair(t testing.TB, device trinary.Hash, code string) {
 	if _, err := direct.Send(ctx, h.c, device, protocol.AnswerChallenge, protocol.AnswerChallengeBody{ClaimID: id, Sealed: sealed}); err != nil {
 		t.Fatal(err)
 	}
-	var res protocol.ClaimResultBody
-	if err := json.Unmarshal(h.await(t, protocol.ClaimResult, id), &res); err != nil || !res.OK {
+	var body protocol.ClaimResultBody
+	if err := json.Unmarshal(h.await(t, protocol.ClaimResult, id), &body); err != nil {
+		t.Fatal(err)
+	}
+	plain, err = ntru.OpenString(h.priv, body.Sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res protocol.ResultSecret
+	if err := json.Unmarshal(plain, &res); err != nil || !res.OK || !protocol.ProofEqual(res.Proof, protocol.ResultProof(code, id, secret.Nonce, true, "")) {
 		t.Fatalf("pairing failed: %+v %v", res, err)
 	}
 	h.publish(t, protocol.Event{Type: protocol.DeviceAdded, Device: device,

@@ -18,10 +18,10 @@ import (
 	"iotahome/tangle/ntru"
 )
 
-// receiveKeys polls the address of every account with an open consent
-// request for MAM_DATA until ctx ends. Only those addresses are polled: an
-// account that asked for nothing (or gave up at My Home an hour ago) has
-// nothing to receive.
+// receiveKeys polls the address of every account whose consent request came
+// back from My Home granted (and has no keys yet) for MAM_DATA until ctx
+// ends. Only those addresses are polled: an account that asked for nothing,
+// or whose owner never came back from My Home, has nothing to receive.
 func (s *Service) receiveKeys(ctx context.Context) {
 	failures := 0
 	for {
@@ -44,7 +44,7 @@ func (s *Service) receiveKeys(ctx context.Context) {
 // persists its cursor.
 func (s *Service) receiveKeysOnce(ctx context.Context) error {
 	now := time.Now()
-	accts, err := s.st.AccountsAwaitingKeys(ctx, now.Add(-s.cfg.KeyWait), now.Add(-s.cfg.AnswerWait))
+	accts, err := s.st.AccountsAwaitingKeys(ctx, now.Add(-s.cfg.KeyWait))
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,6 @@ type Config struct {
 	FetchBatch     int           // most messages read per poll before storing (50)
 	MaxFetches     int           // channel polls in flight at once, over all followers (8)
 	KeyWait        time.Duration // how long a granted consent request waits for keys (24 h)
-	AnswerWait     time.Duration // how long an unanswered request's address is polled (1 h)
 
 	Retention     watttstore.Retention // (DefaultRetention)
 	DefaultTariff watttstore.Tariff    // until the user sets one (DefaultTariff)
@@ -83,9 +82,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.KeyWait <= 0 {
 		c.KeyWait = 24 * time.Hour
-	}
-	if c.AnswerWait <= 0 {
-		c.AnswerWait = time.Hour
 	}
 	if c.Retention == (watttstore.Retention{}) {
 		c.Retention = DefaultRetention

@@ -58,16 +58,16 @@ func (s *Store) Account(ctx context.Context, id int64) (Account, error) {
 	return a, nil
 }
 
-// AccountsAwaitingKeys returns the accounts with a consent request that has
-// not been answered with keys or denied: granted ones made after
-// grantedSince, and ones the owner has not answered yet (the keys may
-// arrive before the browser comes back) made after pendingSince. Only these
-// addresses are worth polling for MAM_DATA.
-func (s *Store) AccountsAwaitingKeys(ctx context.Context, grantedSince, pendingSince time.Time) ([]Account, error) {
+// AccountsAwaitingKeys returns the accounts with a consent request that
+// came back from My Home granted at or after returnedSince and has not been
+// answered with keys yet. Only these addresses are worth polling for
+// MAM_DATA: a request that never came back (anyone can start one with a
+// POST) costs no polling. Keys that arrive before the browser comes back
+// wait on the Tangle under their day's tag.
+func (s *Store) AccountsAwaitingKeys(ctx context.Context, returnedSince time.Time) ([]Account, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id IN (
-		SELECT account_id FROM consent_requests
-		WHERE (status = 'granted' AND created_at >= ?) OR (status = 'pending' AND created_at >= ?)) ORDER BY id`,
-		ms(grantedSince), ms(pendingSince))
+		SELECT account_id FROM consent_requests WHERE status = 'granted' AND returned_at >= ?) ORDER BY id`,
+		ms(returnedSince))
 	if err != nil {
 		return nil, fmt.Errorf("watttstore: accounts awaiting keys: %w", err)
 	}

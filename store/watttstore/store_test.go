@@ -59,11 +59,19 @@ func TestAcceptKeysOnlyForOpenRequestsOfTheAccount(t *testing.T) {
 	if _, err := s.AcceptKeys(ctx, a, "NOPE", "DEV", "R", "K", time.Now()); !errors.Is(err, ErrNoPendingRequest) {
 		t.Fatalf("unknown state accepted: %v", err)
 	}
-	if accts, _ := s.AccountsAwaitingKeys(ctx, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour)); len(accts) != 1 || accts[0].ID != a {
+	// Regression (issue 13): a request that never came back from My Home
+	// is not polled (anyone can make one with a POST).
+	if accts, _ := s.AccountsAwaitingKeys(ctx, time.Now().Add(-time.Hour)); len(accts) != 0 {
+		t.Fatalf("a request that never came back is polled: %+v", accts)
+	}
+	if _, err := s.ReturnConsentRequest(ctx, a, "S1", true, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if accts, _ := s.AccountsAwaitingKeys(ctx, time.Now().Add(-time.Hour)); len(accts) != 1 || accts[0].ID != a {
 		t.Fatalf("awaiting keys: %+v", accts)
 	}
-	if accts, _ := s.AccountsAwaitingKeys(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Minute)); len(accts) != 0 {
-		t.Fatalf("an old unanswered request is still polled: %+v", accts)
+	if accts, _ := s.AccountsAwaitingKeys(ctx, time.Now().Add(time.Minute)); len(accts) != 0 {
+		t.Fatalf("a request granted long ago is still polled: %+v", accts)
 	}
 	c, err := s.AcceptKeys(ctx, a, "S1", "DEV", "R", "K", time.Now())
 	if err != nil || c.Status != ConnectionLive || c.Root != "R" || c.LastSeq != -1 {
@@ -72,7 +80,7 @@ func TestAcceptKeysOnlyForOpenRequestsOfTheAccount(t *testing.T) {
 	if _, err := s.AcceptKeys(ctx, a, "S1", "DEV", "R2", "K2", time.Now()); !errors.Is(err, ErrNoPendingRequest) {
 		t.Fatalf("a state was used twice: %v", err)
 	}
-	if accts, _ := s.AccountsAwaitingKeys(ctx, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour)); len(accts) != 0 {
+	if accts, _ := s.AccountsAwaitingKeys(ctx, time.Now().Add(-time.Hour)); len(accts) != 0 {
 		t.Fatalf("still awaiting keys: %+v", accts)
 	}
 	r, _ := s.ReturnConsentRequest(ctx, a, "S1", false, time.Now())
