@@ -138,6 +138,14 @@ func (s *Service) NewConsentRequest(ctx context.Context, q url.Values) (string, 
 	}
 	r.ID = randomID()
 	r.CreatedAt = s.now()
+	// Anyone can make a request with a GET and no session: cap what waits.
+	n, err := s.st.CountOpenConsentRequests(ctx, r.CreatedAt.Add(-s.cfg.ConsentRequestTTL))
+	if err != nil {
+		return "", err
+	}
+	if n >= s.cfg.MaxOpenRequests {
+		return "", userErr("My Home has too many consent requests waiting for an answer right now. Try again in a few minutes.")
+	}
 	if err := s.st.CreateConsentRequest(ctx, r); err != nil {
 		return "", err
 	}

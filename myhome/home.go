@@ -43,8 +43,9 @@ func (h Home) PendingDelayed(now time.Time) bool {
 	return h.Pending > 0 && (h.PendingFailed || now.Sub(h.PendingSince) > slowWrite)
 }
 
-// homeKeys are the secrets derived from a home's seed, cached per account so
-// that a page never decrypts the seed.
+// homeKeys are the secrets derived from a home's seed (about 14 KB), cached
+// per account so that a page never decrypts the seed; the cache keeps the
+// most recently used homes, so creating homes cannot grow it without bound.
 type homeKeys struct {
 	seed trinary.Trytes
 	pub  *ntru.PublicKey
@@ -124,15 +125,15 @@ func (s *Service) addAccount(ctx context.Context, sd trinary.Trytes, restore str
 		return "", nil, err
 	}
 	k := &homeKeys{seed: sd, pub: pub, priv: priv}
-	s.keys.Store(id, k)
+	s.keys.Add(id, k)
 	return id, k, nil
 }
 
 // keysFor returns the account's derived secrets, decrypting the seed once
 // per process.
 func (s *Service) keysFor(ctx context.Context, accountID string) (*homeKeys, error) {
-	if k, ok := s.keys.Load(accountID); ok {
-		return k.(*homeKeys), nil
+	if k, ok := s.keys.Get(accountID); ok {
+		return k, nil
 	}
 	a, err := s.st.Account(ctx, accountID)
 	if err != nil {
@@ -148,7 +149,7 @@ func (s *Service) keysFor(ctx context.Context, accountID string) (*homeKeys, err
 		return nil, fmt.Errorf("derive home key pair: %w", err)
 	}
 	k := &homeKeys{seed: sd, pub: pub, priv: priv}
-	s.keys.Store(accountID, k)
+	s.keys.Add(accountID, k)
 	return k, nil
 }
 

@@ -19,6 +19,8 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"iotahome/internal/retry"
 	"iotahome/store/myhomestore"
 	"iotahome/store/serverkey"
@@ -36,6 +38,12 @@ type Config struct {
 	RetryBase, RetryMax time.Duration
 	// ConsentRequestTTL is how long a consent request can be answered.
 	ConsentRequestTTL time.Duration
+	// MaxOpenRequests caps the consent requests waiting for an answer:
+	// anyone can make one with a GET (default 10,000).
+	MaxOpenRequests int
+	// KeyCacheSize is how many homes' derived keys are kept in memory
+	// (default 1,000): anyone can create a home with a POST.
+	KeyCacheSize int
 }
 
 func (c Config) withDefaults() Config {
@@ -49,6 +57,12 @@ func (c Config) withDefaults() Config {
 	def(&c.RetryBase, time.Second)
 	def(&c.RetryMax, time.Minute)
 	def(&c.ConsentRequestTTL, time.Hour)
+	if c.MaxOpenRequests <= 0 {
+		c.MaxOpenRequests = 10_000
+	}
+	if c.KeyCacheSize <= 0 {
+		c.KeyCacheSize = 1_000
+	}
 	return c
 }
 
@@ -62,8 +76,8 @@ type Service struct {
 	cfg    Config
 	now    func() time.Time
 
-	locks sync.Map // account id -> *sync.Mutex: one event prepared at a time per home
-	keys  sync.Map // account id -> *homeKeys (derived from the seed once)
+	locks sync.Map                      // account id -> *sync.Mutex: one event prepared at a time per home
+	keys  *lru.Cache[string, *homeKeys] // account id → keys derived from the seed, most recently used
 	views viewCache
 
 	wakePublisher chan struct{}
@@ -73,9 +87,14 @@ type Service struct {
 
 // New returns a Service. Call Run to start its workers.
 func New(st *myhomestore.Store, key *serverkey.Key, tangle *client.Client, log *slog.Logger, cfg Config) *Service {
+	cfg = cfg.withDefaults()
+	keys, err := lru.New[string, *homeKeys](cfg.KeyCacheSize)
+	if err != nil {
+		panic(fmt.Sprintf("myhome: key cache: %v", err)) // only for a size ≤ 0, which withDefaults rules out
+	}
 	return &Service{
-		st: st, key: key, tangle: tangle, inbox: direct.NewReader(tangle, direct.Limits{}),
-		log: log.With("component", "myhome"), cfg: cfg.withDefaults(), now: time.Now,
+		st: st, key: key, tangle: tangle, inbox: direct.NewReader(tangle, direct.Limits{}), keys: keys,
+		log: log.With("component", "myhome"), cfg: cfg, now: time.Now,
 		wakePublisher: make(chan struct{}, 1),
 		wakePairing:   make(chan struct{}, 1),
 		wakeRestore:   make(chan struct{}, 1),

@@ -40,17 +40,20 @@ func New(svc *myhome.Service, sessions websession.Store, log *slog.Logger) *echo
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = h.errorPage
+	e.IPExtractor = websession.TrustedProxyIP()
 	e.Use(middleware.Recover())
-	e.Use(middleware.BodyLimit("64K"))
+	e.Use(middleware.BodyLimit(websession.BodyLimit))
 	e.Use(websession.SecurityHeaders(""))
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", layout.Static())))
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 
 	app := e.Group("", h.sess.Middleware(), websession.CSRF(CSRFCookie))
+	// What anyone can create without a session is rate-limited per client.
+	limited := websession.CreationLimit()
 	app.GET("/", h.start)
-	app.POST("/start/new", h.createHome)
-	app.POST("/start/restore", h.restoreHome)
-	app.GET("/new-policy", h.newPolicy)
+	app.POST("/start/new", h.createHome, limited)
+	app.POST("/start/restore", h.restoreHome, limited)
+	app.GET("/new-policy", h.newPolicy, limited)
 	app.GET("/consent/:id", h.consent)
 
 	home := app.Group("", websession.RequireAccount("/"))

@@ -62,7 +62,8 @@ func BenchmarkPoliciesPage(b *testing.B) {
 	e := New(svc, st, log)
 	req := httptest.NewRequest(http.MethodGet, "/policies", nil)
 	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: sid})
-	req.AddCookie(&http.Cookie{Name: CSRFCookie, Value: "0123456789abcdef0123456789abcdef"})
+	pre, _ := websession.NewID()
+	req.AddCookie(&http.Cookie{Name: CSRFCookie, Value: pre})
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK || bytes.Count(rec.Body.Bytes(), []byte("badge-active")) != 50 {

@@ -562,3 +562,20 @@ func TestPairingFromAConsentRequestReturnsToIt(t *testing.T) {
 		t.Error("pairing page links to an unknown consent request")
 	}
 }
+
+// Regression (issue 13, unauthenticated state): /new-policy stores a
+// request for anyone, so one client is rate-limited.
+func TestNewPolicyRateLimited(t *testing.T) {
+	s := startSite(t)
+	b := s.browser(t)
+	q := providerQuery(t, "https://app.example/back")
+	limited := 0
+	for range 30 {
+		if code, _, _ := b.get("/new-policy?" + q.Encode()); code == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Fatal("30 consent requests from one client in a row were all stored")
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"iotahome/handlers/websession"
 	"iotahome/store/watttstore"
@@ -47,11 +48,15 @@ func New(svc *wattt.Service, st websession.Store, log *slog.Logger) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = h.errorPage
+	e.IPExtractor = websession.TrustedProxyIP()
+	e.Use(middleware.BodyLimit(websession.BodyLimit), websession.SecurityHeaders(""))
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", layout.Static())))
 	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", views.Assets())))
-	g := e.Group("", websession.SecurityHeaders(""), h.sessions.Middleware(), websession.CSRF(CSRFCookie))
+	g := e.Group("", h.sessions.Middleware(), websession.CSRF(CSRFCookie))
 	g.GET("/", h.start)
-	g.POST("/connect", h.connect)
+	// A connect creates an account and a consent request without a
+	// session: rate-limited per client.
+	g.POST("/connect", h.connect, websession.CreationLimit())
 	g.GET(wattt.ReturnPath, h.returned)
 	signedIn := g.Group("", websession.RequireAccount("/"))
 	signedIn.GET("/connect/waiting", h.waiting)

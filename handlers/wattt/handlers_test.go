@@ -1,10 +1,12 @@
 package wattt
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -292,5 +294,39 @@ func TestDashboardSessionIsolationTariffAndExport(t *testing.T) {
 	}
 	if rec := alice.get("/export.csv?c=" + id + "&from=2026-02-01&to=2026-01-01"); rec.Code != http.StatusBadRequest {
 		t.Errorf("reversed range: %d", rec.Code)
+	}
+}
+
+// Regression (issue 13, limits): a large body is refused before CSRF reads
+// it (it used to be spilled to a temp file first); the static files carry
+// the security headers too; a client cannot create accounts without limit.
+func TestBodyLimitHeadersAndRateLimit(t *testing.T) {
+	s := newSite(t)
+	b := s.browser(t)
+	b.get("/")
+	var big bytes.Buffer
+	mw := multipart.NewWriter(&big)
+	fw, _ := mw.CreateFormFile("upload", "big.bin")
+	fw.Write(make([]byte, 2<<20))
+	mw.Close()
+	req := httptest.NewRequest(http.MethodPost, "/connect", &big)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if rec := b.do(req); rec.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("2 MB POST: %d, want 413", rec.Code)
+	}
+	for _, path := range []string{"/static/site.css", "/assets/wattt.js", "/static/nonexistent"} {
+		rec := b.get(path)
+		if rec.Header().Get("Content-Security-Policy") == "" || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s (%d) has no security headers", path, rec.Code)
+		}
+	}
+	limited := 0
+	for range 30 {
+		if rec := b.post("/connect", url.Values{"_csrf": {b.csrf()}, "myhome": {"http://myhome.test"}}); rec.Code == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Fatal("30 connects from one client in a row were all accepted")
 	}
 }

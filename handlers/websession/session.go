@@ -36,7 +36,9 @@ type Store interface {
 // with different ports, and browsers do not separate cookies by port, so the
 // names must differ per site.
 type Config struct {
-	// CookieName of the session cookie, e.g. "myhome_session".
+	// CookieName of the session cookie, e.g. "myhome_session". Over HTTPS
+	// the cookie is "__Host-" + CookieName: Secure, host-only, path /, so
+	// that no sibling subdomain or insecure origin can set it.
 	CookieName string
 	// MaxAge of a session; 0 means 30 days.
 	MaxAge time.Duration
@@ -74,7 +76,7 @@ const (
 func (m *Manager) Middleware() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			ck, err := c.Cookie(m.cookie)
+			ck, err := c.Cookie(cookieNameFor(c, m.cookie))
 			if err != nil || ck.Value == "" || len(ck.Value) > 64 {
 				return next(c)
 			}
@@ -138,7 +140,7 @@ func (m *Manager) Login(c echo.Context, accountID string) error {
 		return fmt.Errorf("websession: create session: %w", err)
 	}
 	c.SetCookie(&http.Cookie{
-		Name:     m.cookie,
+		Name:     cookieNameFor(c, m.cookie),
 		Value:    id,
 		Path:     "/",
 		Expires:  expires,
@@ -167,7 +169,7 @@ func (m *Manager) Logout(c echo.Context) error {
 }
 
 func (m *Manager) clearCookie(c echo.Context) {
-	c.SetCookie(&http.Cookie{Name: m.cookie, Value: "", Path: "/", MaxAge: -1,
+	c.SetCookie(&http.Cookie{Name: cookieNameFor(c, m.cookie), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: isHTTPS(c), SameSite: http.SameSiteLaxMode})
 }
 

@@ -139,6 +139,15 @@ func TestSessionCSRFAndHeaders(t *testing.T) {
 		t.Fatalf("/me with a guessed session: %d", rec.Code)
 	}
 
+	// With a session, the form token is bound to it: the pre-session token
+	// no longer works.
+	if rec := do(e, post("/login", url.Values{"acct": {"B"}, CSRFField: {token}}, csrf, sess)); rec.Code != http.StatusForbidden {
+		t.Fatalf("pre-session token accepted with a session: %d", rec.Code)
+	}
+	formReq := httptest.NewRequest(http.MethodGet, "/form", nil)
+	formReq.AddCookie(csrf)
+	formReq.AddCookie(sess)
+	token = do(e, formReq).Body.String()
 	// Logging in again replaces the session id.
 	rec = do(e, post("/login", url.Values{"acct": {"B"}, CSRFField: {token}}, csrf, sess))
 	sess2 := cookie(rec, "t_session")
@@ -149,22 +158,76 @@ func TestSessionCSRFAndHeaders(t *testing.T) {
 		t.Fatal("old session survived a new login")
 	}
 
+	formReq = httptest.NewRequest(http.MethodGet, "/form", nil)
+	formReq.AddCookie(csrf)
+	formReq.AddCookie(sess2)
+	token = do(e, formReq).Body.String()
 	do(e, post("/logout", url.Values{CSRFField: {token}}, csrf, sess2))
 	if len(st.m) != 0 {
 		t.Fatal("logout kept the session")
 	}
 }
 
+// Over HTTPS both cookies are __Host- cookies (Secure, host-only, path
+// /), which no sibling subdomain or plain-HTTP origin can set.
 func TestSecureCookiesOverHTTPS(t *testing.T) {
 	e, _ := newSite(t)
-	req := httptest.NewRequest(http.MethodGet, "/form", nil)
-	req.Header.Set("X-Forwarded-Proto", "https")
-	req.RemoteAddr = "127.0.0.1:40000" // Echo trusts the header only from a loopback/private proxy
-	rec := do(e, req)
-	if c := cookie(rec, "t_csrf"); c == nil || !c.Secure {
-		t.Fatalf("CSRF cookie over https not Secure: %+v", c)
+	https := func(req *http.Request) *http.Request {
+		req.Header.Set("X-Forwarded-Proto", "https")
+		req.RemoteAddr = "127.0.0.1:40000" // Echo trusts the header only from a loopback/private proxy
+		return req
+	}
+	rec := do(e, https(httptest.NewRequest(http.MethodGet, "/form", nil)))
+	csrf := cookie(rec, "__Host-t_csrf")
+	if csrf == nil || !csrf.Secure || csrf.Path != "/" || csrf.Domain != "" || cookie(rec, "t_csrf") != nil {
+		t.Fatalf("CSRF cookie over https: %+v", csrf)
 	}
 	if rec.Header().Get("Strict-Transport-Security") == "" {
 		t.Fatal("no HSTS over https")
+	}
+	rec = do(e, https(post("/login", url.Values{"acct": {"A"}, CSRFField: {rec.Body.String()}}, csrf)))
+	sess := cookie(rec, "__Host-t_session")
+	if sess == nil || !sess.Secure || sess.Path != "/" || sess.Domain != "" || !sess.HttpOnly {
+		t.Fatalf("session cookie over https: %+v (%d)", sess, rec.Code)
+	}
+	me := https(httptest.NewRequest(http.MethodGet, "/me", nil))
+	me.AddCookie(sess)
+	if rec := do(e, me); rec.Body.String() != "A" {
+		t.Fatalf("/me over https = %q", rec.Body)
+	}
+}
+
+// Regression (issue 13, CSRF): a same-site request (a sibling origin: another
+// port, a sibling subdomain) is refused even with a valid token, which a
+// sibling could have planted by tossing a cookie; and a token is bound to
+// its session.
+func TestCSRFSameSiteAndSessionBinding(t *testing.T) {
+	e, _ := newSite(t)
+	rec := do(e, httptest.NewRequest(http.MethodGet, "/form", nil))
+	csrf, token := cookie(rec, "t_csrf"), rec.Body.String()
+	sameSite := post("/login", url.Values{"acct": {"A"}, CSRFField: {token}}, csrf)
+	sameSite.Header.Set("Sec-Fetch-Site", "same-site")
+	if rec := do(e, sameSite); rec.Code != http.StatusForbidden {
+		t.Fatalf("same-site POST with a valid token: %d", rec.Code)
+	}
+	sameOrigin := post("/login", url.Values{"acct": {"A"}}, csrf)
+	sameOrigin.Header.Set("Sec-Fetch-Site", "same-origin")
+	if rec := do(e, sameOrigin); rec.Code != http.StatusOK {
+		t.Fatalf("same-origin POST: %d", rec.Code)
+	}
+	// Two sessions: the token of one does not work for the other.
+	login := func(acct string) *http.Cookie {
+		rec := do(e, post("/login", url.Values{"acct": {acct}, CSRFField: {token}}, csrf))
+		return cookie(rec, "t_session")
+	}
+	a, b := login("A"), login("B")
+	formReq := httptest.NewRequest(http.MethodGet, "/form", nil)
+	formReq.AddCookie(a)
+	tokenA := do(e, formReq).Body.String()
+	if rec := do(e, post("/logout", url.Values{CSRFField: {tokenA}}, b)); rec.Code != http.StatusForbidden {
+		t.Fatalf("session A's token accepted for session B: %d", rec.Code)
+	}
+	if rec := do(e, post("/logout", url.Values{CSRFField: {tokenA}}, a)); rec.Code != http.StatusOK {
+		t.Fatalf("session A's own token: %d", rec.Code)
 	}
 }

@@ -42,6 +42,15 @@ func (s *Store) CreateConsentRequest(ctx context.Context, r ConsentRequest) erro
 	return nil
 }
 
+// CountOpenConsentRequests counts the undecided requests made since since.
+func (s *Store) CountOpenConsentRequests(ctx context.Context, since time.Time) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM consent_requests WHERE created_at >= ? AND decided_at IS NULL`, ms(since)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count open consent requests: %w", err)
+	}
+	return n, nil
+}
+
 // ConsentRequest returns a request by id.
 func (s *Store) ConsentRequest(ctx context.Context, id string) (ConsentRequest, error) {
 	var r ConsentRequest
