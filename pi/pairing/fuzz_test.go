@@ -5,16 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/iotaledger/iota.go/trinary"
 
 	"iotahome/protocol"
-	"iotahome/store/readerstore"
 	"iotahome/tangle/direct"
 	"iotahome/tangle/ntru"
-	"iotahome/tangle/seed"
 )
 
 const fuzzSeed = trinary.Trytes("FUZZSEED9FUZZSEED9FUZZSEED9FUZZSEED9FUZZSEED9FUZZSEED9FUZZSEED9FUZZSEED9FUZZSEED9")
@@ -23,23 +20,8 @@ const fuzzSeed = trinary.Trytes("FUZZSEED9FUZZSEED9FUZZSEED9FUZZSEED9FUZZSEED9FU
 // fails for anything but the state file, and never pairs the device (no
 // input here can carry a valid proof of the code).
 func FuzzHandle(f *testing.F) {
-	addr, err := seed.Address(fuzzSeed, 0)
-	if err != nil {
-		f.Fatal(err)
-	}
-	pub, priv, err := ntru.DeriveKeyPair(fuzzSeed)
-	if err != nil {
-		f.Fatal(err)
-	}
-	st, err := readerstore.Open(context.Background(), filepath.Join(f.TempDir(), "r.db"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.CreateIdentity(context.Background(), readerstore.Identity{Seed: string(fuzzSeed), Code: "ABCDEFGHIJKLMNOP", ChannelState: "{}", FirstRoot: "X"}); err != nil {
-		f.Fatal(err)
-	}
-	h := New(Config{Store: st, Device: Device{Address: addr, PublicKey: pub, PrivateKey: priv}, ClaimsPerMinute: 1 << 30, Log: quiet()})
+	h, st, _ := offline(f, Config{ClaimsPerMinute: 1 << 30, ClaimsPerHome: 1 << 30})
+	addr, pub := h.cfg.Device.Address, h.cfg.Device.PublicKey
 
 	claim, _ := json.Marshal(protocol.ClaimDeviceBody{ClaimID: "claim-0001", HomeAddress: string(addr), HomePublicKey: string(pub.Trytes())})
 	sealed, _ := ntru.SealString(pub, []byte(`{"claimId":"claim-0001","homeProof":"00","homeRoot":"`+string(addr)+`"}`))

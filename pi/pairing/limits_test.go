@@ -17,9 +17,10 @@ import (
 	"iotahome/tangle/seed"
 )
 
-// offline is a Handler on a real state file and no node: handle's effects
-// are in the store and the outbox.
-func offline(t *testing.T, cfg Config) (*Handler, *readerstore.Store, *time.Time) {
+// offline is a Handler on a real state file (code ABCDEFGHIJKLMNOP) and no
+// node: handle's effects are in the store and the outbox. Its clock stands
+// still until the test moves it.
+func offline(t testing.TB, cfg Config) (*Handler, *readerstore.Store, *time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	addr, err := seed.Address(fuzzSeed, 0)
