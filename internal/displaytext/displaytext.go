@@ -10,6 +10,7 @@ package displaytext
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -49,6 +50,18 @@ func Check(s string, maxRunes int) error {
 		return ErrEmpty
 	}
 	return nil
+}
+
+// Strip drops every character Check refuses (invalid UTF-8 included), for
+// texts that are shown as received rather than refused, such as a device's
+// stated reason for refusing a pairing.
+func Strip(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || (r != ' ' && r != '\u00a0' && hidden(r)) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
 }
 
 // hidden reports characters that do not show as themselves: everything

@@ -4,8 +4,13 @@ package myhome
 
 import (
 	"fmt"
+	"math"
+	"slices"
+	"strings"
 	"time"
 
+	"iotahome/myhome"
+	"iotahome/protocol"
 	"iotahome/views/layout"
 )
 
@@ -103,4 +108,118 @@ func nextQuery(next string) string {
 		return ""
 	}
 	return "?next=" + next
+}
+
+// kindWords says what each kind of data holds, for the owner.
+var kindWords = map[string]string{
+	protocol.KindElectricity: "electricity use and return (kWh per tariff, power now)",
+	protocol.KindPhases:      "voltage, current and power per phase",
+	protocol.KindGas:         "gas use (m³)",
+	protocol.KindWater:       "water use (m³)",
+	protocol.KindHeat:        "heat use (GJ)",
+}
+
+// kindList is the kinds of a grant in plain words, in the standard order;
+// an empty scope (events from before requests named kinds) is all of them.
+func kindList(scope []string) []string {
+	var out []string
+	for _, k := range protocol.Kinds {
+		if len(scope) == 0 || slices.Contains(scope, k) {
+			out = append(out, kindWords[k])
+		}
+	}
+	return out
+}
+
+// kindsShort names the kinds for a table cell: "electricity, gas".
+func kindsShort(scope []string) string {
+	if len(scope) == 0 || len(scope) == len(protocol.Kinds) {
+		return "all readings"
+	}
+	var out []string
+	for _, k := range protocol.Kinds {
+		if slices.Contains(scope, k) {
+			out = append(out, k)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// resolutionWords says how finely the provider may see the readings.
+func resolutionWords(r protocol.Resolution) string {
+	switch r.OrRaw() {
+	case protocol.Resolution1m:
+		return "one value per minute"
+	case protocol.Resolution15m:
+		return "one value per 15 minutes"
+	case protocol.Resolution1h:
+		return "one value per hour"
+	case protocol.Resolution1d:
+		return "one value per day"
+	}
+	return "every reading, as often as the meter sends one (every 1 to 10 seconds)"
+}
+
+// resolutionShort is resolutionWords for a table cell.
+func resolutionShort(r protocol.Resolution) string {
+	switch r.OrRaw() {
+	case protocol.Resolution1m:
+		return "per minute"
+	case protocol.Resolution15m:
+		return "per 15 minutes"
+	case protocol.Resolution1h:
+		return "per hour"
+	case protocol.Resolution1d:
+		return "per day"
+	}
+	return "every reading"
+}
+
+// day formats a date for people: "30 Nov 2027".
+func day(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
+
+// endsLabel says when a consent ends: "ends in 12 days" when that is
+// within a month, "ends 30 Nov 2027" otherwise, "ended 3 Mar 2026" once
+// past, "no end date" for consents from before every consent ended.
+func endsLabel(end *time.Time, now time.Time) string {
+	if end == nil {
+		return "no end date"
+	}
+	left := end.Sub(now)
+	switch {
+	case left <= 0:
+		return "ended " + day(*end)
+	case left < time.Hour:
+		return "ends in " + plural(int(math.Ceil(left.Minutes())), "minute", "minutes")
+	case left < 48*time.Hour:
+		return "ends in " + plural(int(math.Ceil(left.Hours())), "hour", "hours")
+	case left <= 31*24*time.Hour:
+		return "ends in " + plural(int(math.Ceil(left.Hours()/24)), "day", "days")
+	}
+	return "ends " + day(*end)
+}
+
+// providerName is how pages name a provider: its verified name, or its
+// origin for a consent from before providers were verified.
+func providerName(name, origin string) string {
+	if name != "" {
+		return name
+	}
+	return origin
+}
+
+// change is one row of a renewal's "what changes" table.
+type change struct {
+	What, Before, After string
+}
+
+// changes compares a policy with the request that would replace it.
+func changes(p myhome.Policy, r myhome.ConsentRequest, now time.Time) []change {
+	newEnd := myhome.ConsentEnd(now, r.Duration)
+	return []change{
+		{"Why", p.Goal, r.Goal},
+		{"What data", kindsShort(p.Scope), kindsShort(r.Scope)},
+		{"How finely", resolutionShort(p.Resolution), resolutionShort(r.Resolution)},
+		{"Ends", endsLabel(p.ExpiresAt, now), endsLabel(&newEnd, now)},
+	}
 }
