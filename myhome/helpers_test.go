@@ -14,6 +14,7 @@ import (
 	"github.com/iotaledger/iota.go/trinary"
 
 	"iotahome/pi/reader"
+	"iotahome/pi/simulator"
 	"iotahome/protocol"
 	"iotahome/protocol/providermeta"
 	"iotahome/protocol/providermeta/providertest"
@@ -67,6 +68,12 @@ func startHome(t testing.TB, node *tangletest.Node, cfg Config) *home {
 // startHomeAt runs My Home on the database file at path.
 func startHomeAt(t testing.TB, node *tangletest.Node, cfg Config, path string) *home {
 	t.Helper()
+	return startHomeWith(t, node, cfg, path, time.Now)
+}
+
+// startHomeWith runs My Home on the database at path with its own clock.
+func startHomeWith(t testing.TB, node *tangletest.Node, cfg Config, path string, clock func() time.Time) *home {
+	t.Helper()
 	st, err := myhomestore.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +83,7 @@ func startHomeAt(t testing.TB, node *tangletest.Node, cfg Config, path string) *
 		t.Fatal(err)
 	}
 	svc := New(st, key, testClient(t, node), testLog(t), cfg)
+	svc.now = clock
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -131,11 +139,22 @@ func openDeviceWithPoll(t testing.TB, node *tangletest.Node, poll time.Duration)
 	return &device{Agent: a}
 }
 
-// run starts the agent; it stops when the test ends.
-func (d *device) run(t testing.TB) {
+// run starts the agent without a meter; it stops when the test ends.
+func (d *device) run(t testing.TB) { d.runMeter(t, 0) }
+
+// runMeter starts the agent reading a simulated meter at rate telegrams a
+// second (0: no meter); it stops when the test ends.
+func (d *device) runMeter(t testing.TB, rate float64) {
 	ctx, cancel := context.WithCancel(context.Background())
+	var telegrams <-chan []byte
+	if rate > 0 {
+		var err error
+		if telegrams, err = reader.Simulated(ctx, simulator.Config{Seed: 1}, rate); err != nil {
+			t.Fatal(err)
+		}
+	}
 	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx, nil) }()
+	go func() { done <- d.Run(ctx, telegrams) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -175,7 +175,7 @@ func (f *Fetcher) Verify(ctx context.Context, token string) (Checked, Document, 
 		return Checked{}, Document{}, err
 	}
 	if c.Origin != doc.Origin {
-		return Checked{}, Document{}, &Error{Reason: ErrOrigin, Msg: "The request's return address is not on the site that signed it."}
+		return Checked{}, Document{}, otherOrigin()
 	}
 	return c, doc, nil
 }

@@ -159,6 +159,33 @@ func Sign(r Request, key ed25519.PrivateKey) (string, error) {
 	return jws.CompactSerialize()
 }
 
+// Verify checks a signed request against a document the caller already
+// has (a provider testing its own requests, or a pinned document): its
+// structure and age at now, the signature with one of doc's keys, every
+// parameter, and that its return URL is on doc's origin. My Home uses
+// Fetcher.Verify, which fetches the document first.
+func Verify(token string, doc Document, now time.Time) (Checked, error) {
+	s, err := parseSigned(token)
+	if err != nil {
+		return Checked{}, err
+	}
+	if err := s.checkTime(now); err != nil {
+		return Checked{}, err
+	}
+	c, err := s.verify(doc)
+	if err != nil {
+		return Checked{}, err
+	}
+	if c.Origin != doc.Origin {
+		return Checked{}, otherOrigin()
+	}
+	return c, nil
+}
+
+func otherOrigin() error {
+	return &Error{Reason: ErrOrigin, Msg: "The request's return address is not on the site that signed it."}
+}
+
 // signed is a parsed, not yet verified request.
 type signed struct {
 	jws   *jose.JSONWebSignature

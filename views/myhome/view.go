@@ -4,7 +4,6 @@ package myhome
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -175,30 +174,6 @@ func resolutionShort(r protocol.Resolution) string {
 	return "every reading"
 }
 
-// day formats a date for people: "30 Nov 2027".
-func day(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
-
-// endsLabel says when a consent ends: "ends in 12 days" when that is
-// within a month, "ends 30 Nov 2027" otherwise, "ended 3 Mar 2026" once
-// past, "no end date" for consents from before every consent ended.
-func endsLabel(end *time.Time, now time.Time) string {
-	if end == nil {
-		return "no end date"
-	}
-	left := end.Sub(now)
-	switch {
-	case left <= 0:
-		return "ended " + day(*end)
-	case left < time.Hour:
-		return "ends in " + plural(int(math.Ceil(left.Minutes())), "minute", "minutes")
-	case left < 48*time.Hour:
-		return "ends in " + plural(int(math.Ceil(left.Hours())), "hour", "hours")
-	case left <= 31*24*time.Hour:
-		return "ends in " + plural(int(math.Ceil(left.Hours()/24)), "day", "days")
-	}
-	return "ends " + day(*end)
-}
-
 // providerName is how pages name a provider: its verified name, or its
 // origin for a consent from before providers were verified.
 func providerName(name, origin string) string {
@@ -220,6 +195,6 @@ func changes(p myhome.Policy, r myhome.ConsentRequest, now time.Time) []change {
 		{"Why", p.Goal, r.Goal},
 		{"What data", kindsShort(p.Scope), kindsShort(r.Scope)},
 		{"How finely", resolutionShort(p.Resolution), resolutionShort(r.Resolution)},
-		{"Ends", endsLabel(p.ExpiresAt, now), endsLabel(&newEnd, now)},
+		{"Ends", layout.Ends(p.ExpiresAt, now), layout.Ends(&newEnd, now)},
 	}
 }
