@@ -17,15 +17,15 @@ import (
 //     the provider by its verified name and origin and says when the
 //     consent ends → grant → back at Wattt, live readings arrive and the
 //     charts have data points; My Home lists the consent with its end;
-//  1b. Wattt asks to renew (switching to "Monthly insight"): the consent
+//  2. Wattt asks to renew (switching to "Monthly insight"): the consent
 //     page says "renew" and what changes; granting keeps one consent, and
 //     Wattt keeps reading;
-//  2. a second Wattt account (a second browser: its own Wattt session; the
+//  3. a second Wattt account (a second browser: its own Wattt session; the
 //     owner's My Home session copied in, as the same person) is granted too;
-//  3. the owner revokes the first in My Home: the first shows "Revoked" and
+//  4. the owner revokes the first in My Home: the first shows "Revoked" and
 //     gets nothing new while the second keeps updating;
-//  4. the owner unpairs the reader: the second stops too;
-//  5. a malformed consent request and a forged answer give error pages
+//  5. the owner unpairs the reader: the second stops too;
+//  6. an unsigned consent request and a forged answer give error pages
 //     that say so.
 func TestConsentStory(t *testing.T) {
 	chromium := findChromium(t)
@@ -120,7 +120,7 @@ func TestConsentStory(t *testing.T) {
 	}
 	owner.shot("myhome-policies")
 
-	// 1b. Renew from Wattt's dashboard, switching to Monthly insight.
+	// 2. Renew from Wattt's dashboard, switching to Monthly insight.
 	owner.open(st.Wattt + "/dashboard")
 	owner.waitText("#consent-ends", "ends "+oneYearOn(), 10*time.Second)
 	owner.click(`details.renew summary`)
@@ -156,7 +156,7 @@ func TestConsentStory(t *testing.T) {
 	}
 	owner.shot("myhome-devices")
 
-	// 2. A second provider account, granted by the same owner.
+	// 3. A second provider account, granted by the same owner.
 	second.copyCookies(owner, st.MyHome, "myhome_")
 	second.open(st.Wattt + "/")
 	second.click(`form[action="/connect"] button[type=submit]`)
@@ -166,7 +166,7 @@ func TestConsentStory(t *testing.T) {
 	waitLive(t, second, st)
 	t.Logf("second provider live after %s", time.Since(start).Round(time.Second))
 
-	// 3. Revoke the first.
+	// 4. Revoke the first.
 	owner.open(st.MyHome + revokeFirst)
 	owner.waitText("h1", "Revoke access for", 10*time.Second)
 	owner.shot("myhome-confirm-revoke")
@@ -201,7 +201,7 @@ func TestConsentStory(t *testing.T) {
 	}
 	owner.shot("myhome-audit")
 
-	// 4. Unpair: the second stops too.
+	// 5. Unpair: the second stops too.
 	owner.open(st.MyHome + "/devices")
 	owner.click(`a[href$="/unpair"]`)
 	owner.waitText("h1", "Unpair Meter cupboard?", 10*time.Second)

@@ -158,17 +158,15 @@ func (s *site) addDevice(t *testing.T, acct string) string {
 // providerAccount is an address and NTRU public key of a provider account.
 type providerAccount struct{ address, publicKey string }
 
-func newProviderAccount() providerAccount {
-	sd, _ := seed.New()
-	addr, _ := seed.Address(sd, 0)
-	pub, _, _ := ntru.DeriveKeyPair(sd)
-	return providerAccount{string(addr), string(pub.Trytes())}
+func newProviderAccount(t *testing.T) providerAccount {
+	addr, pub := providertest.Account(t)
+	return providerAccount{addr, pub}
 }
 
 // providerQuery is a /new-policy query with a request of a fresh account
 // of the site's provider, signed after edit changed it.
 func (s *site) providerQuery(t *testing.T, edit func(*providermeta.Request)) url.Values {
-	return s.accountQuery(t, newProviderAccount(), edit)
+	return s.accountQuery(t, newProviderAccount(t), edit)
 }
 
 // accountQuery is providerQuery for a given provider account.
@@ -422,7 +420,7 @@ func TestConsentPhishingRefusedOverHTTP(t *testing.T) {
 	s := startSite(t)
 	b := s.browser(t)
 	b.newHome(s)
-	attacker := newProviderAccount()
+	attacker := newProviderAccount(t)
 	r := s.provider.Request(attacker.address, attacker.publicKey, "attack-state-1")
 	tok, err := providermeta.Sign(r, providertest.NewKey(t))
 	if err != nil {
@@ -454,7 +452,7 @@ func TestRenewalReplacesThePolicy(t *testing.T) {
 	b := s.browser(t)
 	acct := b.newHome(s)
 	dev := s.addDevice(t, acct)
-	a := newProviderAccount()
+	a := newProviderAccount(t)
 	grant := func(q url.Values) string {
 		id := b.consentID(q)
 		b.get("/consent/" + id)

@@ -15,8 +15,6 @@ import (
 	"iotahome/protocol"
 	"iotahome/protocol/providermeta"
 	"iotahome/protocol/providermeta/providertest"
-	"iotahome/tangle/ntru"
-	"iotahome/tangle/seed"
 )
 
 // account is a provider account: an address and NTRU public key.
@@ -24,19 +22,8 @@ type account struct{ address, publicKey string }
 
 func newAccount(t testing.TB) account {
 	t.Helper()
-	sd, err := seed.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := seed.Address(sd, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, _, err := ntru.DeriveKeyPair(sd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return account{string(addr), string(pub.Trytes())}
+	addr, pub := providertest.Account(t)
+	return account{addr, pub}
 }
 
 // clock is a settable time for the fetcher.

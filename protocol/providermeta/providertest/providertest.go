@@ -17,6 +17,8 @@ import (
 
 	"iotahome/protocol"
 	"iotahome/protocol/providermeta"
+	"iotahome/tangle/ntru"
+	"iotahome/tangle/seed"
 )
 
 // Provider is a provider's web origin: it serves its document at
@@ -66,6 +68,25 @@ func NewKey(t testing.TB) ed25519.PrivateKey {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// Account is a fresh provider account: an IOTA address (index 0 of a new
+// seed) and the NTRU public key derived from the seed, as trytes.
+func Account(t testing.TB) (address, publicKey string) {
+	t.Helper()
+	sd, err := seed.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := seed.Address(sd, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _, err := ntru.DeriveKeyPair(sd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(addr), string(pub.Trytes())
 }
 
 // Key is the key the provider signs with now.
