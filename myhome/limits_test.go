@@ -21,12 +21,12 @@ func TestOpenRequestCapAndKeyCache(t *testing.T) {
 	h := startHome(t, node, cfg)
 	p := newProvider(t, node)
 	for i := range 2 {
-		if _, err := h.NewConsentRequest(ctx, p.request(fmt.Sprintf("state-cap-%d", i))); err != nil {
+		if _, err := h.NewConsentRequest(ctx, p.request(t, fmt.Sprintf("state-cap-%d", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var ue *UserError
-	if _, err := h.NewConsentRequest(ctx, p.request("state-cap-2")); !errors.As(err, &ue) {
+	if _, err := h.NewConsentRequest(ctx, p.request(t, "state-cap-2")); !errors.As(err, &ue) {
 		t.Fatalf("request over the cap: %v, want a user error", err)
 	}
 	for range 3 {

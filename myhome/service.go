@@ -22,6 +22,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"iotahome/internal/retry"
+	"iotahome/protocol/providermeta"
 	"iotahome/store/myhomestore"
 	"iotahome/store/serverkey"
 	"iotahome/tangle/client"
@@ -44,6 +45,9 @@ type Config struct {
 	// KeyCacheSize is how many homes' derived keys are kept in memory
 	// (default 1,000): anyone can create a home with a POST.
 	KeyCacheSize int
+	// Providers configures how providers' metadata documents are fetched
+	// (https only unless AllowHTTPLoopback, timeout, TTL of trust).
+	Providers providermeta.FetchConfig
 }
 
 func (c Config) withDefaults() Config {
@@ -76,6 +80,8 @@ type Service struct {
 	cfg    Config
 	now    func() time.Time
 
+	providers *providermeta.Fetcher // verifies signed consent requests
+
 	locks sync.Map                      // account id -> *sync.Mutex: one event prepared at a time per home
 	keys  *lru.Cache[string, *homeKeys] // account id → keys derived from the seed, most recently used
 	views viewCache
@@ -92,13 +98,19 @@ func New(st *myhomestore.Store, key *serverkey.Key, tangle *client.Client, log *
 	if err != nil {
 		panic(fmt.Sprintf("myhome: key cache: %v", err)) // only for a size ≤ 0, which withDefaults rules out
 	}
-	return &Service{
+	s := &Service{
 		st: st, key: key, tangle: tangle, inbox: direct.NewReader(tangle, direct.Limits{}), keys: keys,
 		log: log.With("component", "myhome"), cfg: cfg, now: time.Now,
 		wakePublisher: make(chan struct{}, 1),
 		wakePairing:   make(chan struct{}, 1),
 		wakeRestore:   make(chan struct{}, 1),
 	}
+	pc := cfg.Providers
+	if pc.Now == nil {
+		pc.Now = func() time.Time { return s.now() }
+	}
+	s.providers = providermeta.NewFetcher(pc)
+	return s
 }
 
 // Run runs the background workers until ctx ends.
