@@ -11,7 +11,7 @@ import (
 	_ "modernc.org/sqlite"
 )
 
-// A My Home database from before migration 2 keeps its live sessions, but
+// A My Home database from before migration 3 keeps its live sessions, but
 // no longer holds any session id in clear.
 func TestMyHomeSessionsHashed(t *testing.T) {
 	ctx := context.Background()
@@ -28,7 +28,7 @@ func TestMyHomeSessionsHashed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := old.UpTo(ctx, 1); err != nil {
+	if _, err := old.UpTo(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
 	const cookie = "v2cJ2Ne1xWq8tD3rN5v7m6m2Tq3E0pKqJ2kP8b1Zc3A"
