@@ -33,9 +33,9 @@ func RateLimit(perMinute float64, burst int) echo.MiddlewareFunc {
 }
 
 // CreationLimit is the per-client limit of the routes that create state
-// without a session: 10 a minute, bursts of 20. One limiter may guard
+// without a session: 30 a minute, bursts of 60. One limiter may guard
 // several routes (they share each client's bucket).
-func CreationLimit() echo.MiddlewareFunc { return RateLimit(10, 20) }
+func CreationLimit() echo.MiddlewareFunc { return RateLimit(30, 60) }
 
 // TrustedProxyIP is the IP extractor both sites use: X-Forwarded-For is
 // believed only from a loopback or private-network proxy (the TLS proxy in
