@@ -27,15 +27,7 @@ type jsTransaction struct {
 
 func newAddress(t *testing.T) trinary.Hash {
 	t.Helper()
-	s, err := seed.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := seed.Address(s, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return newProvider(t).address
 }
 
 func goClient(t *testing.T, n *tangletest.Node) *client.Client {
