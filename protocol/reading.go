@@ -68,8 +68,8 @@ type MBusReading struct {
 // number of the first reading so that a receiver can detect gaps and drop
 // duplicates after a re-send.
 type DataBody struct {
-	Schema   string    `json:"schema"`
-	Seq      uint64    `json:"seq"`
+	Schema string `json:"schema"`
+	Seq    uint64 `json:"seq"`
 	// Readings is absent from the JSON when Packed carries them
 	// (docs/protocol.md): never "r": null.
 	Readings []Reading `json:"r,omitempty"`
