@@ -118,6 +118,12 @@ func (s *Service) Connect(ctx context.Context, accountID int64, key protocol.Cha
 }
 
 func (s *Service) connect(ctx context.Context, a watttstore.Account, key protocol.ChannelKey) (watttstore.Connection, error) {
+	if c, ok, err := s.following(ctx, a, key); err != nil || ok {
+		if ok {
+			err = s.st.ConfirmKeys(ctx, a.ID, key.State, c.ID, time.Now())
+		}
+		return c, err
+	}
 	sealed, err := s.sealSideKey(a.Address, key.SideKey)
 	if err != nil {
 		return watttstore.Connection{}, err
@@ -128,6 +134,30 @@ func (s *Service) connect(ctx context.Context, a watttstore.Account, key protoco
 	}
 	s.nudge()
 	return c, nil
+}
+
+// following finds the account's live connection to key.Device when it
+// reads with the same side key: the keys of a renewal. Its follower is
+// somewhere on the channel already, maybe behind the root in the key, so
+// the connection stays where it is rather than skipping what it has not
+// read yet. Keys with another side key (there was a rotation since, e.g. a
+// revocation and a new grant) move the connection to the new root.
+func (s *Service) following(ctx context.Context, a watttstore.Account, key protocol.ChannelKey) (watttstore.Connection, bool, error) {
+	conns, err := s.st.AccountConnections(ctx, a.ID)
+	if err != nil {
+		return watttstore.Connection{}, false, err
+	}
+	for _, c := range conns {
+		if c.Device != key.Device || c.Status != watttstore.ConnectionLive {
+			continue
+		}
+		side, err := s.openSideKey(a.Address, c.SideKey)
+		if err != nil {
+			return watttstore.Connection{}, false, err
+		}
+		return c, side == key.SideKey, nil
+	}
+	return watttstore.Connection{}, false, nil
 }
 
 // sideKeyContext binds a sealed side key to the account it was given to.

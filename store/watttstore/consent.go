@@ -25,6 +25,8 @@ type ConsentRequest struct {
 	AccountID    int64
 	MyHomeURL    string
 	Goal         string
+	Plan         string     // what was asked for (wattt.Plans)
+	EndsAt       *time.Time // when the consent ends, as My Home said on return
 	Status       RequestStatus
 	CreatedAt    time.Time
 	ReturnedAt   *time.Time
@@ -35,22 +37,23 @@ type ConsentRequest struct {
 // CreateConsentRequest stores a new pending request.
 func (s *Store) CreateConsentRequest(ctx context.Context, r ConsentRequest) error {
 	if _, err := s.db.ExecContext(ctx,
-		`INSERT INTO consent_requests (state, account_id, myhome_url, goal, status, created_at) VALUES (?, ?, ?, ?, 'pending', ?)`,
-		r.State, r.AccountID, r.MyHomeURL, r.Goal, ms(r.CreatedAt)); err != nil {
+		`INSERT INTO consent_requests (state, account_id, myhome_url, goal, plan, status, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)`,
+		r.State, r.AccountID, r.MyHomeURL, r.Goal, r.Plan, ms(r.CreatedAt)); err != nil {
 		return fmt.Errorf("watttstore: create consent request: %w", err)
 	}
 	return nil
 }
 
-const requestColumns = `state, account_id, myhome_url, goal, status, created_at, returned_at, connected_at, connection_id`
+const requestColumns = `state, account_id, myhome_url, goal, plan, ends_at, status, created_at, returned_at, connected_at, connection_id`
 
 func scanRequest(row interface{ Scan(...any) error }) (ConsentRequest, error) {
 	var r ConsentRequest
 	var created int64
-	var returned, connected, conn sql.NullInt64
-	if err := row.Scan(&r.State, &r.AccountID, &r.MyHomeURL, &r.Goal, &r.Status, &created, &returned, &connected, &conn); err != nil {
+	var ends, returned, connected, conn sql.NullInt64
+	if err := row.Scan(&r.State, &r.AccountID, &r.MyHomeURL, &r.Goal, &r.Plan, &ends, &r.Status, &created, &returned, &connected, &conn); err != nil {
 		return ConsentRequest{}, err
 	}
+	r.EndsAt = optTime(ends)
 	r.CreatedAt = fromMS(created)
 	r.ReturnedAt, r.ConnectedAt = optTime(returned), optTime(connected)
 	if conn.Valid {
@@ -84,10 +87,12 @@ func (s *Store) LatestConsentRequest(ctx context.Context, accountID int64) (Cons
 	return r, nil
 }
 
-// ReturnConsentRequest records the owner's answer coming back from My Home.
-// Only a pending request of this account changes; a request that already got
-// its keys stays connected (the keys may arrive before the browser returns).
-func (s *Store) ReturnConsentRequest(ctx context.Context, accountID int64, state string, granted bool, at time.Time) (ConsentRequest, error) {
+// ReturnConsentRequest records the owner's answer coming back from My Home,
+// with the consent's end for a grant (nil if My Home named none). Only a
+// pending request of this account changes status; a request that already
+// got its keys stays connected (the keys may arrive before the browser
+// returns) but still learns its end.
+func (s *Store) ReturnConsentRequest(ctx context.Context, accountID int64, state string, granted bool, endsAt *time.Time, at time.Time) (ConsentRequest, error) {
 	status := RequestDenied
 	if granted {
 		status = RequestGranted
@@ -102,6 +107,12 @@ func (s *Store) ReturnConsentRequest(ctx context.Context, accountID int64, state
 		if err != nil {
 			return fmt.Errorf("watttstore: return consent request: %w", err)
 		}
+		if granted && endsAt != nil && r.Status != RequestDenied && r.EndsAt == nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE consent_requests SET ends_at = ? WHERE state = ?`, ms(*endsAt), state); err != nil {
+				return fmt.Errorf("watttstore: return consent request: %w", err)
+			}
+			r.EndsAt = endsAt
+		}
 		if r.Status != RequestPending {
 			return nil
 		}
@@ -112,4 +123,18 @@ func (s *Store) ReturnConsentRequest(ctx context.Context, accountID int64, state
 		return nil
 	})
 	return r, err
+}
+
+// ConnectionConsent returns the newest consent request that connected the
+// connection (its plan and end); ErrNotFound if none did.
+func (s *Store) ConnectionConsent(ctx context.Context, connectionID int64) (ConsentRequest, error) {
+	r, err := scanRequest(s.db.QueryRowContext(ctx, `SELECT `+requestColumns+` FROM consent_requests
+		WHERE connection_id = ? AND status = 'connected' ORDER BY connected_at DESC LIMIT 1`, connectionID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return ConsentRequest{}, ErrNotFound
+	}
+	if err != nil {
+		return ConsentRequest{}, fmt.Errorf("watttstore: connection consent: %w", err)
+	}
+	return r, nil
 }

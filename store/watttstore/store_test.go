@@ -75,12 +75,45 @@ func TestAcceptKeysOnlyForOpenRequestsOfTheAccount(t *testing.T) {
 	if accts, _ := s.AccountsAwaitingKeys(ctx, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour)); len(accts) != 0 {
 		t.Fatalf("still awaiting keys: %+v", accts)
 	}
-	r, _ := s.ReturnConsentRequest(ctx, a, "S1", false, time.Now())
+	r, _ := s.ReturnConsentRequest(ctx, a, "S1", false, nil, time.Now())
 	if r.Status != RequestConnected {
 		t.Fatalf("a late 'denied' undid a connection: %s", r.Status)
 	}
-	if _, err := s.ReturnConsentRequest(ctx, b, "S1", true, time.Now()); !errors.Is(err, ErrNotFound) {
+	if _, err := s.ReturnConsentRequest(ctx, b, "S1", true, nil, time.Now()); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("returned another account's request: %v", err)
+	}
+}
+
+// TestRenewalKeepsTheConnection: a renewal's request is confirmed on the
+// live connection without moving it, and the newest connected request
+// gives the plan and the end of the consent.
+func TestRenewalKeepsTheConnection(t *testing.T) {
+	s, ctx := open(t), context.Background()
+	a, b := account(t, s, "A"), account(t, s, "B")
+	c := connect(t, s, a, "S1", "DEV")
+	if err := s.CreateConsentRequest(ctx, ConsentRequest{State: "S2", AccountID: a, MyHomeURL: "u", Goal: "g", Plan: "monthly", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	end := time.Now().Add(24 * time.Hour).Truncate(time.Millisecond).UTC()
+	if r, err := s.ReturnConsentRequest(ctx, a, "S2", true, &end, time.Now()); err != nil || r.Status != RequestGranted || !r.EndsAt.Equal(end) {
+		t.Fatalf("return: %+v %v", r, err)
+	}
+	if err := s.ConfirmKeys(ctx, b, "S2", c.ID, time.Now()); !errors.Is(err, ErrNoPendingRequest) {
+		t.Fatalf("another account confirmed: %v", err)
+	}
+	if err := s.ConfirmKeys(ctx, a, "S2", c.ID, time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ConfirmKeys(ctx, a, "S2", c.ID, time.Now()); !errors.Is(err, ErrNoPendingRequest) {
+		t.Fatalf("confirmed twice: %v", err)
+	}
+	again, _ := s.Connection(ctx, c.ID)
+	if again.Root != c.Root || again.SideKey != c.SideKey {
+		t.Fatalf("confirming moved the connection: %+v", again)
+	}
+	r, err := s.ConnectionConsent(ctx, c.ID)
+	if err != nil || r.State != "S2" || r.Plan != "monthly" || !r.EndsAt.Equal(end) {
+		t.Fatalf("connection consent: %+v %v", r, err)
 	}
 }
 
