@@ -20,6 +20,8 @@ import (
 	"iotahome/pi/reader"
 	"iotahome/pi/simulator"
 	"iotahome/protocol"
+	"iotahome/protocol/providermeta"
+	"iotahome/protocol/providermeta/providertest"
 	"iotahome/store/myhomestore"
 	"iotahome/store/serverkey"
 	"iotahome/tangle/client"
@@ -56,6 +58,7 @@ func startHome(t *testing.T, n *tangletest.Node) *myhome.Service {
 	svc := myhome.New(st, key, goClient(t, n), quietLog(t), myhome.Config{
 		PairingTimeout: 2 * time.Minute, WrongCodeGrace: 2 * time.Second,
 		PollInterval: 100 * time.Millisecond, RetryBase: 100 * time.Millisecond, RetryMax: time.Second,
+		Providers: providermeta.FetchConfig{AllowHTTPLoopback: true}, // providertest serves on 127.0.0.1
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -93,15 +96,13 @@ func startReader(t *testing.T, n *tangletest.Node) *reader.Agent {
 	return a
 }
 
-// grant asks My Home for consent as provider p and grants it on device;
-// it returns the policy id.
-func grant(t *testing.T, h *myhome.Service, acct string, p provider, device, state string) string {
+// grant asks My Home for consent as provider p, with a request signed by
+// p's site, and grants it on device; it returns the policy id.
+func grant(t *testing.T, h *myhome.Service, acct string, site *providertest.Provider, p provider, device, state string) string {
 	t.Helper()
 	ctx := context.Background()
-	rid, err := h.NewConsentRequest(ctx, url.Values{
-		"address": {string(p.address)}, "publicKey": {string(p.pub.Trytes())}, "goal": {"Show your energy use"},
-		"url": {"http://127.0.0.1:9/connect/return"}, "state": {state},
-	})
+	req := site.Sign(t, site.Request(string(p.address), string(p.pub.Trytes()), state))
+	rid, err := h.NewConsentRequest(ctx, url.Values{"request": {req}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,8 +237,8 @@ func TestRealReaderChannelWithJSProvider(t *testing.T) {
 	eventually(t, time.Minute, "reader following My Home", func() bool { return dev.Status().Following })
 
 	jsProvider, other := newProvider(t), newProvider(t)
-	grant(t, home, acct, jsProvider, device, "state-js-provider-1")
-	otherPolicy := grant(t, home, acct, other, device, "state-other-provider-1")
+	grant(t, home, acct, providertest.Start(t, "JavaScript Provider"), jsProvider, device, "state-js-provider-1")
+	otherPolicy := grant(t, home, acct, providertest.Start(t, "Other Provider"), other, device, "state-other-provider-1")
 	key := awaitKey(t, c, jsProvider)
 	if key.Device != device || key.State != "state-js-provider-1" {
 		t.Fatalf("channel key for device %s state %s", key.Device, key.State)
