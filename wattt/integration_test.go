@@ -88,23 +88,7 @@ func startReader(t testing.TB, node *tangletest.Node) *reader.Agent {
 			t.Errorf("reader: %v", err)
 		}
 	})
-	wg.Go(func() {
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				tg, _ := meter.Next()
-				select {
-				case telegrams <- tg:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	})
+	wg.Go(func() { meter.Feed(ctx, 200*time.Millisecond, telegrams) })
 	t.Cleanup(func() { cancel(); wg.Wait(); a.Close() })
 	return a
 }
