@@ -122,7 +122,7 @@ func collect(t testing.TB, r *Reader, addr trinary.Hash, cur Cursor) ([]Message,
 // fetched every transaction ever sent to the address.
 func TestReadIgnoresFloodAtAddress(t *testing.T) {
 	n, c, m, addr := floodSetup(t)
-	if err := tangletest.Flood(n.URL, 1, addr, "", 1000); err != nil {
+	if err := n.Inject(addr, "", 1000); err != nil {
 		t.Fatal(err)
 	}
 	good, err := Send(context.Background(), c, addr, protocol.ClaimResult, protocol.ClaimResultBody{ClaimID: "x"})

@@ -20,7 +20,7 @@ import (
 // Flood attaches n junk zero-value transactions to address on the node at
 // nodeURL, each a valid one-transaction bundle with a random message, under
 // tag ("" gives each a random tag), as an attacker flooding the address
-// would. It attaches 500 at a time at the given
+// would. It attaches 100 at a time at the given
 // MWM, so flooding is fast on a node started with MWM 1.
 func Flood(nodeURL string, mwm uint64, address trinary.Hash, tag trinary.Trytes, n int) error {
 	a, err := api.ComposeAPI(api.HTTPClientSettings{URI: nodeURL})
@@ -28,7 +28,7 @@ func Flood(nodeURL string, mwm uint64, address trinary.Hash, tag trinary.Trytes,
 		return err
 	}
 	ts := uint64(time.Now().Unix())
-	for chunk := range slices.Chunk(make([]struct{}, n), 500) {
+	for chunk := range slices.Chunk(make([]struct{}, n), 100) {
 		var trytes []trinary.Trytes
 		for range chunk {
 			t := tag
