@@ -231,3 +231,25 @@ func TestSearchNonceMeetsMWM(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchNonceWhenAllWorkersFind: at MWM 1 every worker finds a nonce
+// at once, and the search must still return one of them (it returned an
+// empty nonce, so attachToTangle answered a transaction without proof of
+// work, when select picked "all workers ended" before "found").
+func TestSearchNonceWhenAllWorkersFind(t *testing.T) {
+	n := openNode(t, 1)
+	for i := range 300 {
+		tx := unattached(i)
+		nonce, err := searchNonce(context.Background(), tx, 1, 16, &n.powRunning)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(nonce) != 27 {
+			t.Fatalf("try %d: nonce %q is not 27 trytes", i, nonce)
+		}
+		h, _ := curl.HashTrytes(tx[:len(tx)-27] + nonce)
+		if z := trinary.TrailingZeros(trinary.MustTrytesToTrits(h)); z < 1 {
+			t.Fatalf("try %d: nonce %s gives hash %s with no trailing zero", i, nonce, h)
+		}
+	}
+}

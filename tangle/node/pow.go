@@ -76,12 +76,25 @@ func searchNonce(ctx context.Context, trytes trinary.Trytes, mwm, workers int, r
 	select {
 	case nonce = <-found:
 	case <-ctx.Done():
-	case <-done: // cannot happen before a find or a stop
+	case <-done:
+		// Every worker has ended, which they do only after a find (or a
+		// stop): at a low MWM all of them can find at once, and select
+		// may pick this case before the found one. The nonces are in the
+		// buffered channel.
 	}
 	atomic.StoreInt32(&stop, 1)
 	<-done
 	if nonce == nil {
-		return "", ctx.Err()
+		select {
+		case nonce = <-found:
+		default:
+		}
+	}
+	if nonce == nil {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		return "", errors.New("proof of work: the search ended without a nonce")
 	}
 	return trinary.MustTritsToTrytes(nonce), nil
 }
