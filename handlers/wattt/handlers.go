@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"iotahome/handlers/websession"
+	"iotahome/session"
 	"iotahome/store/watttstore"
 	"iotahome/views/layout"
 	views "iotahome/views/wattt"
@@ -37,7 +38,7 @@ type handler struct {
 }
 
 // New returns the Wattt site as an Echo app. Sessions live in st.
-func New(svc *wattt.Service, st websession.Store, log *slog.Logger) *echo.Echo {
+func New(svc *wattt.Service, st session.Store, log *slog.Logger) *echo.Echo {
 	h := &handler{
 		svc:      svc,
 		sessions: websession.New(st, websession.Config{CookieName: SessionCookie}),

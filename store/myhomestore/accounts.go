@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"iotahome/handlers/websession"
+	"iotahome/session"
 	"iotahome/store/sqlitedb"
 )
 
@@ -114,7 +114,7 @@ func (s *Store) SetReplyCursor(ctx context.Context, id, cursor string) error {
 	return nil
 }
 
-// CreateSession implements websession.Store.
+// CreateSession implements session.Store.
 func (s *Store) CreateSession(ctx context.Context, id, accountID string, expires time.Time) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, account_id, expires_at) VALUES (?,?,?)`, id, accountID, ms(expires))
 	if err != nil {
@@ -123,12 +123,12 @@ func (s *Store) CreateSession(ctx context.Context, id, accountID string, expires
 	return nil
 }
 
-// SessionAccount implements websession.Store.
+// SessionAccount implements session.Store.
 func (s *Store) SessionAccount(ctx context.Context, id string, now time.Time) (string, error) {
 	var acct string
 	err := s.db.QueryRowContext(ctx, `SELECT account_id FROM sessions WHERE id = ? AND expires_at > ?`, id, ms(now)).Scan(&acct)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", websession.ErrNoSession
+		return "", session.ErrNoSession
 	}
 	if err != nil {
 		return "", fmt.Errorf("look up session: %w", err)
@@ -136,7 +136,7 @@ func (s *Store) SessionAccount(ctx context.Context, id string, now time.Time) (s
 	return acct, nil
 }
 
-// DeleteSession implements websession.Store.
+// DeleteSession implements session.Store.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("delete session: %w", err)

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"iotahome/handlers/websession"
+	"iotahome/session"
 )
 
 // Account is one provider identity. SealedSeed is the seed sealed with the
@@ -91,8 +91,8 @@ func (s *Store) SetCursor(ctx context.Context, accountID int64, cursor string) e
 	return nil
 }
 
-// Sessions implement websession.Store; account ids are formatted decimal.
-var _ websession.Store = (*Store)(nil)
+// Sessions implement session.Store; account ids are formatted decimal.
+var _ session.Store = (*Store)(nil)
 
 func tokenHash(id string) []byte {
 	h := sha256.Sum256([]byte(id))
@@ -117,7 +117,7 @@ func (s *Store) SessionAccount(ctx context.Context, id string, now time.Time) (s
 	var acct int64
 	err := s.db.QueryRowContext(ctx, `SELECT account_id FROM sessions WHERE token_hash = ? AND expires_at > ?`, tokenHash(id), ms(now)).Scan(&acct)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", websession.ErrNoSession
+		return "", session.ErrNoSession
 	}
 	if err != nil {
 		return "", fmt.Errorf("watttstore: session: %w", err)

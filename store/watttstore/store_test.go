@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"iotahome/handlers/websession"
 	"iotahome/protocol"
+	"iotahome/session"
 	"iotahome/wattt/aggregate"
 )
 
@@ -183,11 +183,11 @@ func TestSessionsAndTariffs(t *testing.T) {
 	if acct, err := s.SessionAccount(ctx, "tok", time.Now()); err != nil || acct != "1" {
 		t.Fatalf("session: %q %v", acct, err)
 	}
-	if _, err := s.SessionAccount(ctx, "tok", time.Now().Add(2*time.Hour)); !errors.Is(err, websession.ErrNoSession) {
+	if _, err := s.SessionAccount(ctx, "tok", time.Now().Add(2*time.Hour)); !errors.Is(err, session.ErrNoSession) {
 		t.Fatalf("expired session: %v", err)
 	}
 	s.DeleteSession(ctx, "tok")
-	if _, err := s.SessionAccount(ctx, "tok", time.Now()); !errors.Is(err, websession.ErrNoSession) {
+	if _, err := s.SessionAccount(ctx, "tok", time.Now()); !errors.Is(err, session.ErrNoSession) {
 		t.Fatalf("deleted session: %v", err)
 	}
 	def := Tariff{PerKWh: 0.3}
