@@ -9,8 +9,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"iotahome/store/watttstore"
 )
 
 // UserError is a problem the visitor can fix; its text is shown to them.
@@ -54,7 +52,7 @@ func (s *Service) StartConsent(ctx context.Context, accountID int64, myHome stri
 	if err != nil {
 		return "", err
 	}
-	if err := s.st.CreateConsentRequest(ctx, watttstore.ConsentRequest{
+	if err := s.st.CreateConsentRequest(ctx, ConsentRequest{
 		State: state, AccountID: accountID, MyHomeURL: base, Goal: s.cfg.Goal, CreatedAt: time.Now(),
 	}); err != nil {
 		return "", err
@@ -79,22 +77,22 @@ func randomState() (string, error) {
 // FinishConsent records the owner's answer as it came back from My Home.
 // The state must be one of this account's own requests; anything else is
 // ErrUnknownRequest and changes nothing.
-func (s *Service) FinishConsent(ctx context.Context, accountID int64, state string, granted bool) (watttstore.ConsentRequest, error) {
+func (s *Service) FinishConsent(ctx context.Context, accountID int64, state string, granted bool) (ConsentRequest, error) {
 	if state == "" || len(state) > 128 {
-		return watttstore.ConsentRequest{}, ErrUnknownRequest
+		return ConsentRequest{}, ErrUnknownRequest
 	}
 	r, err := s.st.ReturnConsentRequest(ctx, accountID, state, granted, time.Now())
-	if errors.Is(err, watttstore.ErrNotFound) {
-		return watttstore.ConsentRequest{}, ErrUnknownRequest
+	if errors.Is(err, ErrNotFound) {
+		return ConsentRequest{}, ErrUnknownRequest
 	}
 	return r, err
 }
 
 // ConsentRequest returns one of the account's requests by state.
-func (s *Service) ConsentRequest(ctx context.Context, accountID int64, state string) (watttstore.ConsentRequest, error) {
+func (s *Service) ConsentRequest(ctx context.Context, accountID int64, state string) (ConsentRequest, error) {
 	r, err := s.st.ConsentRequest(ctx, accountID, state)
-	if errors.Is(err, watttstore.ErrNotFound) {
-		return watttstore.ConsentRequest{}, ErrUnknownRequest
+	if errors.Is(err, ErrNotFound) {
+		return ConsentRequest{}, ErrUnknownRequest
 	}
 	return r, err
 }

@@ -13,7 +13,6 @@ import (
 
 	"iotahome/internal/retry"
 	"iotahome/protocol"
-	"iotahome/store/watttstore"
 	"iotahome/tangle/direct"
 	"iotahome/tangle/ntru"
 )
@@ -78,7 +77,7 @@ func cmpErr(first, err error) error {
 // send anything there: only a MAM_DATA that opens with the account's private
 // key, is well formed, names the device it came from and carries the state
 // of an open consent request of this account becomes a connection.
-func (s *Service) receive(ctx context.Context, a watttstore.Account, m direct.Message) {
+func (s *Service) receive(ctx context.Context, a Account, m direct.Message) {
 	log := s.log.With("account", a.ID, "bundle", m.Bundle)
 	if m.Envelope.Type != protocol.MAMData {
 		log.Info("ignoring direct message that is not MAM_DATA", "type", m.Envelope.Type)
@@ -91,7 +90,7 @@ func (s *Service) receive(ctx context.Context, a watttstore.Account, m direct.Me
 		return
 	}
 	c, err := s.connect(ctx, a, key)
-	if errors.Is(err, watttstore.ErrNoPendingRequest) {
+	if errors.Is(err, ErrNoPendingRequest) {
 		s.stats.keysRejected.Add(1)
 		log.Warn("rejected MAM_DATA", "reason", "state is not an open consent request of this account", "device", key.Device)
 		return
@@ -108,23 +107,23 @@ func (s *Service) receive(ctx context.Context, a watttstore.Account, m direct.Me
 // connection to key.Device at key.Root and starts following it. Key receipt
 // calls it for every MAM_DATA that opened; it is exported for tools and
 // benchmarks that hand over a channel key directly. A state that is not an
-// open request of the account is watttstore.ErrNoPendingRequest.
-func (s *Service) Connect(ctx context.Context, accountID int64, key protocol.ChannelKey) (watttstore.Connection, error) {
+// open request of the account is ErrNoPendingRequest.
+func (s *Service) Connect(ctx context.Context, accountID int64, key protocol.ChannelKey) (Connection, error) {
 	a, err := s.st.Account(ctx, accountID)
 	if err != nil {
-		return watttstore.Connection{}, err
+		return Connection{}, err
 	}
 	return s.connect(ctx, a, key)
 }
 
-func (s *Service) connect(ctx context.Context, a watttstore.Account, key protocol.ChannelKey) (watttstore.Connection, error) {
+func (s *Service) connect(ctx context.Context, a Account, key protocol.ChannelKey) (Connection, error) {
 	sealed, err := s.sealSideKey(a.Address, key.SideKey)
 	if err != nil {
-		return watttstore.Connection{}, err
+		return Connection{}, err
 	}
 	c, err := s.st.AcceptKeys(ctx, a.ID, key.State, key.Device, key.Root, sealed, time.Now())
 	if err != nil {
-		return watttstore.Connection{}, err
+		return Connection{}, err
 	}
 	s.nudge()
 	return c, nil
@@ -157,7 +156,7 @@ func (s *Service) openSideKey(address, sealed string) (string, error) {
 }
 
 // openKey decodes a MAM_DATA body and opens its sealed channel key.
-func (s *Service) openKey(a watttstore.Account, body json.RawMessage) (protocol.ChannelKey, error) {
+func (s *Service) openKey(a Account, body json.RawMessage) (protocol.ChannelKey, error) {
 	var md protocol.MAMDataBody
 	if err := json.Unmarshal(body, &md); err != nil {
 		return protocol.ChannelKey{}, fmt.Errorf("malformed body: %w", err)

@@ -15,7 +15,7 @@ import (
 	handlers "iotahome/handlers/wattt"
 	"iotahome/internal/envdefault"
 	"iotahome/store/serverkey"
-	"iotahome/store/watttstore"
+	"iotahome/store/watttsqlite"
 	"iotahome/tangle/client"
 	"iotahome/wattt"
 )
@@ -64,7 +64,7 @@ func startWattt(ctx context.Context, cfg serverConfig, o *watttOptions) (*echo.E
 	if err != nil {
 		return nil, nil, fmt.Errorf("tangle client: %w", err)
 	}
-	st, err := watttstore.Open(ctx, filepath.Join(cfg.DataDir, "wattt.db"))
+	st, err := watttsqlite.Open(ctx, filepath.Join(cfg.DataDir, "wattt.db"))
 	if err != nil {
 		return nil, nil, err
 	}

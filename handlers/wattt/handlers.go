@@ -16,7 +16,6 @@ import (
 
 	"iotahome/handlers/websession"
 	"iotahome/session"
-	"iotahome/store/watttstore"
 	"iotahome/views/layout"
 	views "iotahome/views/wattt"
 	"iotahome/wattt"
@@ -200,7 +199,7 @@ func (h *handler) returned(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if r.Status == watttstore.RequestDenied {
+	if r.Status == wattt.RequestDenied {
 		return render(c, http.StatusOK, views.Denied(h.chrome(c, "")))
 	}
 	return c.Redirect(http.StatusSeeOther, "/connect/waiting?state="+r.State)
@@ -217,9 +216,9 @@ func (h *handler) waiting(c echo.Context) error {
 		return err
 	}
 	switch r.Status {
-	case watttstore.RequestConnected:
+	case wattt.RequestConnected:
 		return c.Redirect(http.StatusSeeOther, "/dashboard?c="+strconv.FormatInt(*r.ConnectionID, 10))
-	case watttstore.RequestDenied:
+	case wattt.RequestDenied:
 		return render(c, http.StatusOK, views.Denied(h.chrome(c, "")))
 	}
 	return render(c, http.StatusOK, views.Waiting(h.chrome(c, ""), r, time.Now()))

@@ -1,27 +1,28 @@
-// Package watttstore is Wattt Insights' SQLite store: accounts (with their
-// seeds sealed by the server key), browser sessions, consent requests,
-// connections to reader channels, readings and their aggregates, tariffs.
-// All of Wattt's SQL lives here.
-package watttstore
+// Package watttsqlite is Wattt Insights' store in one SQLite file, the
+// embedded default (wattt.Store; store/watttpg is the PostgreSQL one):
+// accounts (with their seeds sealed by the server key), browser sessions,
+// consent requests, connections to reader channels and their follower
+// leases, readings and their aggregates, tariffs. Its SQL lives here.
+package watttsqlite
 
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"iotahome/migrations"
 	"iotahome/store/sqlitedb"
+	"iotahome/wattt"
 )
 
-// ErrNotFound means the row asked for does not exist (or is not the
-// caller's).
-var ErrNotFound = errors.New("watttstore: not found")
-
-// Store is the Wattt database. It is safe for concurrent use.
+// Store is the Wattt database in SQLite. It is safe for concurrent use,
+// also by several processes on one machine (WAL); followers in several
+// processes share connections through leases as on PostgreSQL.
 type Store struct {
 	db *sql.DB
 }
+
+var _ wattt.Store = (*Store)(nil)
 
 // Open opens (creating and migrating) the database at path.
 func Open(ctx context.Context, path string) (*Store, error) {
