@@ -220,4 +220,3 @@ func (s *Store) OldestReadingTime(ctx context.Context, conn int64) (time.Time, e
 	}
 	return *t, nil
 }
-
