@@ -81,7 +81,7 @@ type caughtUp struct {
 func (s *Service) Follow(ctx context.Context) {
 	host, _ := os.Hostname()
 	var wg sync.WaitGroup
-	for i := range s.cfg.Followers {
+	for i := range max(s.cfg.Followers, 0) {
 		w := s.newWorker(host, i)
 		wg.Go(func() { w.run(ctx) })
 	}

@@ -31,7 +31,7 @@ type Config struct {
 
 	Location *time.Location // for "today" and day buckets (time.Local)
 
-	Followers       int           // follower workers in this process (1)
+	Followers       int           // follower workers in this process (1); negative: none (a web-only process)
 	FollowInterval  time.Duration // first pause before polling a channel again when nothing was new (1 s)
 	MaxIdleInterval time.Duration // the pause doubles while nothing is new, up to this (5 s)
 	NodeBatch       int           // channel addresses per findTransactions request: the node's list limit (client.DefaultListLimit)
@@ -73,10 +73,10 @@ func (c Config) withDefaults() Config {
 	if c.Location == nil {
 		c.Location = time.Local
 	}
-	if c.Followers <= 0 {
+	if c.Followers == 0 {
 		c.Followers = 1
 	}
-	if c.Followers <= 0 {
+	if c.Followers == 0 {
 		c.Followers = 1
 	}
 	if c.FollowInterval <= 0 {
