@@ -385,4 +385,3 @@ func TestFloodedAndGarbageMeterDoesNotStallOthers(t *testing.T) {
 	checkAllStoredOnce(t, p.st, ids, chans)
 	t.Logf("node refused %d requests naming the flooded address; stats %+v", rp.refused.Load(), p.svc.Stats())
 }
-

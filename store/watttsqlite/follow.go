@@ -181,7 +181,7 @@ func (s *Store) Advance(ctx context.Context, loc *time.Location, ps []wattt.Prog
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("watttsqlite: advance %d connections: %w", len(ps), err)
+		return nil, full(fmt.Sprintf("advance %d connections", len(ps)), err)
 	}
 	return out, nil
 }

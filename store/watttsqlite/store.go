@@ -8,7 +8,12 @@ package watttsqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"iotahome/migrations"
 	"iotahome/store/sqlitedb"
@@ -67,4 +72,28 @@ func nullFloat(p *float64) sql.NullFloat64 {
 		return sql.NullFloat64{}
 	}
 	return sql.NullFloat64{Float64: *p, Valid: true}
+}
+
+// IntegrityCheck runs SQLite's integrity check (operators, and the tests
+// that fill the disk up).
+func (s *Store) IntegrityCheck(ctx context.Context) error {
+	var res string
+	if err := s.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res); err != nil {
+		return fmt.Errorf("watttsqlite: integrity check: %w", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("watttsqlite: integrity check: %s", res)
+	}
+	return nil
+}
+
+// full says plainly when SQLite could not write because the disk (or the
+// file's size limit) is full: the transaction was rolled back, the file is
+// intact.
+func full(op string, err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL {
+		return fmt.Errorf("watttsqlite: %s: the disk is full (nothing was written): %w", op, err)
+	}
+	return fmt.Errorf("watttsqlite: %s: %w", op, err)
 }
