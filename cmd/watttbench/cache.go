@@ -51,13 +51,14 @@ const cacheMWM = 1
 
 func chunkPath(dir string, i int) string { return filepath.Join(dir, fmt.Sprintf("chunk-%04d.gz", i)) }
 
-// buildCache makes (or completes: finished chunks are kept) a cache of
-// meters channels with messages DATA messages each, on jobs goroutines.
+// buildCache makes (or completes: finished chunks are kept, so a bigger
+// cache grows from a smaller one) a cache of meters channels with messages
+// DATA messages each, on jobs goroutines.
 func buildCache(dir string, meters, messages, chunk, jobs int, log *slog.Logger) (cacheMeta, error) {
 	metaPath := filepath.Join(dir, "meta.json")
 	var meta cacheMeta
 	if raw, err := os.ReadFile(metaPath); err == nil && json.Unmarshal(raw, &meta) == nil &&
-		meta.Meters == meters && meta.Messages == messages && meta.Chunk == chunk && meta.Built > 0 {
+		meta.Meters >= meters && meta.Messages == messages && meta.Chunk == chunk && meta.Built > 0 {
 		return meta, nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {

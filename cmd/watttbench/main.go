@@ -90,7 +90,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 		return fmt.Errorf("-messages %d is too few for -warmup %s plus -measure %s at one per %s: need %d", c.messages, c.warmup, c.measure, c.interval, need)
 	}
 	c.setups = splitList(setups)
-	dir := filepath.Join(c.cache, fmt.Sprintf("%d-meters-%d-messages", c.meters, c.messages))
+	dir := filepath.Join(c.cache, fmt.Sprintf("%d-messages", c.messages))
 	log.Info("channel cache", "dir", dir)
 	meta, err := buildCache(dir, c.meters, c.messages, cacheChunk, c.jobs, log)
 	if err != nil {
