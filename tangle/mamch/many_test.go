@@ -3,7 +3,9 @@ package mamch
 import (
 	"context"
 	"fmt"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/iotaledger/iota.go/bundle"
 	"github.com/iotaledger/iota.go/trinary"
@@ -104,7 +106,8 @@ func TestReadFoundManyChannels(t *testing.T) {
 // BenchmarkReadFound measures the CPU cost of reading one new message on
 // each of 1,000 channels from bundles already fetched (decrypt, parse,
 // verify the signature): what a provider spends per message beyond talking
-// to the node. Reported per message and as messages per second per core.
+// to the node. Reported in CPU time per message and messages per CPU second
+// (one core). Linux (getrusage).
 //
 //	go test -run '^$' -bench ReadFound -cpu 1 ./tangle/mamch
 func BenchmarkReadFound(b *testing.B) {
@@ -126,6 +129,7 @@ func BenchmarkReadFound(b *testing.B) {
 		}
 		found[i] = Found{Root: p.Root, Mode: Restricted, SideKey: keyA, Bundles: []bundle.Bundle{asBundle(p.Payload)}}
 	}
+	cpu0 := cpuTime()
 	for b.Loop() {
 		for _, r := range ReadFound(found) {
 			if r.Msg == nil {
@@ -133,7 +137,16 @@ func BenchmarkReadFound(b *testing.B) {
 			}
 		}
 	}
-	perMsg := b.Elapsed().Seconds() / float64(b.N*channels)
-	b.ReportMetric(perMsg*1e6, "µs/msg")
-	b.ReportMetric(1/perMsg, "msgs/s")
+	// CPU time, not wall time: on a shared machine the wall clock says
+	// more about the neighbours than about the work.
+	perMsg := (cpuTime() - cpu0).Seconds() / float64(b.N*channels)
+	b.ReportMetric(perMsg*1e6, "cpu-µs/msg")
+	b.ReportMetric(1/perMsg, "msgs/cpu-s")
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
