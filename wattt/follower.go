@@ -29,12 +29,21 @@ import (
 // it found with one signature-checking pass (mamch.ReadFound) and stores
 // all their progress in one transaction (Store.Advance). A meter with
 // nothing new is polled less often (FollowInterval doubling up to
-// MaxIdleInterval); a meter that is behind (a message found two rounds in a
-// row) is read ahead along its channel on its own (mamch.Fetch, at most
+// MaxIdleInterval). A meter with news is polled again at once, in the next
+// batch, so a meter a few messages behind catches up one message per
+// batch; one that is far behind (a message in catchUpAfter polls in a row:
+// a backlog after an outage, or a new connection to an old channel) reads
+// ahead along its channel on its own (mamch.Fetch, pipelined, at most
 // MaxFetches at once) until it has caught up.
 
 // pollTick is how often a worker looks for meters that are due.
 const pollTick = 100 * time.Millisecond
+
+// catchUpAfter is how many polls in a row must find a message before a
+// meter reads ahead on its own. Reading ahead costs a request per message
+// (and one more to find the end); a batched poll costs a share of one
+// request, so only a real backlog is worth it.
+const catchUpAfter = 8
 
 // meter is one connection a worker follows: a few hundred bytes.
 type meter struct {
@@ -46,7 +55,7 @@ type meter struct {
 	due         time.Time      // next poll
 	idle        int            // polls in a row that found nothing
 	failures    int            // node or store failures in a row
-	news        int            // polls in a row that found a message: two or more means it is behind
+	news        int            // polls in a row that found a message: catchUpAfter means it is far behind
 	busy        bool           // a catch-up read is running; not polled meanwhile
 }
 
@@ -54,16 +63,43 @@ type meter struct {
 // its meters happens on its own goroutine (run); catch-up reads report back
 // through caught.
 type worker struct {
-	s         *Service
-	id        string
-	host      string
-	log       *slog.Logger
-	meters    map[int64]*meter
-	broken    map[int64]bool // leased, but its side key does not open: logged once, not followed
-	caught    chan caughtUp
-	catchUps  sync.WaitGroup
-	nextLease time.Time
-	leaseGen  uint64 // the Service's lease generation at the last round
+	s        *Service
+	id       string
+	host     string
+	log      *slog.Logger
+	meters   map[int64]*meter
+	broken   map[int64]bool // leased, but its side key does not open: logged once, not followed
+	caught   chan caughtUp
+	catchUps sync.WaitGroup
+	leased   chan Leases // the newest lease round's outcome (leaseRounds)
+	timing   pollTiming
+}
+
+// pollTiming sums where a worker's polls spent their time, logged every
+// timingEvery so that operators see which of node, verification and
+// database is the bottleneck.
+type pollTiming struct {
+	since                time.Time
+	polls, meters, found int
+	node, read, store    time.Duration
+}
+
+const timingEvery = 30 * time.Second
+
+func (w *worker) logTiming(now time.Time) {
+	t := &w.timing
+	if t.since.IsZero() {
+		t.since = now
+	}
+	if now.Sub(t.since) < timingEvery {
+		return
+	}
+	if t.polls > 0 {
+		w.log.Info("polls", "polls", t.polls, "meters_polled", t.meters, "messages", t.found, "following", len(w.meters),
+			"node", (t.node / time.Duration(t.polls)).Round(time.Millisecond), "read", (t.read / time.Duration(t.polls)).Round(time.Millisecond),
+			"store", (t.store / time.Duration(t.polls)).Round(time.Millisecond), "over", now.Sub(t.since).Round(time.Second))
+	}
+	*t = pollTiming{since: now}
 }
 
 // caughtUp is what a catch-up read found.
@@ -95,15 +131,20 @@ func (s *Service) newWorker(host string, i int) *worker {
 	return &worker{
 		s: s, id: id, host: host, log: s.log.With("worker", id),
 		meters: make(map[int64]*meter), broken: make(map[int64]bool),
-		caught: make(chan caughtUp),
+		caught: make(chan caughtUp), leased: make(chan Leases, 1),
 	}
 }
 
 func (w *worker) run(ctx context.Context) {
 	w.log.Info("follower started")
 	tick := time.NewTicker(pollTick)
+	var leaser sync.WaitGroup
+	lctx, stopLeaser := context.WithCancel(ctx)
+	leaser.Go(func() { w.leaseRounds(lctx) })
 	defer func() {
 		tick.Stop()
+		stopLeaser()
+		leaser.Wait()
 		w.catchUps.Wait()
 		w.s.stats.followers.Add(-int64(len(w.meters)))
 		// Give the leases back so that others take over at once rather
@@ -117,13 +158,12 @@ func (w *worker) run(ctx context.Context) {
 	}()
 	for ctx.Err() == nil {
 		now := time.Now()
-		if gen := w.s.leaseGen.Load(); !now.Before(w.nextLease) || gen != w.leaseGen {
-			w.leaseGen = gen
-			w.lease(ctx, now)
-		}
 		w.pollDue(ctx, now)
+		w.logTiming(now)
 		select {
 		case <-ctx.Done():
+		case l := <-w.leased:
+			w.follow(ctx, l, time.Now())
 		case c := <-w.caught:
 			w.finishCatchUp(ctx, c)
 		case <-tick.C:
@@ -131,18 +171,45 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
-// lease runs a lease round and brings the worker's meters in line with
-// what it holds.
-func (w *worker) lease(ctx context.Context, now time.Time) {
-	l, err := w.s.st.Lease(ctx, LeaseRequest{Worker: w.id, Host: w.host, TTL: w.s.cfg.LeaseTTL, Max: w.s.cfg.MaxMeters})
-	if err != nil {
-		if ctx.Err() == nil {
-			w.log.Warn("lease round failed; following what is held and retrying", "err", err)
+// leaseRounds runs the worker's lease rounds on their own goroutine, every
+// third of LeaseTTL (and at once when the Service is nudged), so that a
+// slow poll never lets the leases expire; the worker applies each round's
+// outcome between polls (follow).
+func (w *worker) leaseRounds(ctx context.Context) {
+	tick := time.NewTicker(pollTick)
+	defer tick.Stop()
+	var next time.Time
+	var gen uint64
+	for ctx.Err() == nil {
+		now := time.Now()
+		if g := w.s.leaseGen.Load(); !now.Before(next) || g != gen {
+			gen = g
+			l, err := w.s.st.Lease(ctx, LeaseRequest{Worker: w.id, Host: w.host, TTL: w.s.cfg.LeaseTTL, Max: w.s.cfg.MaxMeters})
+			switch {
+			case err != nil:
+				if ctx.Err() == nil {
+					w.log.Warn("lease round failed; following what is held and retrying", "err", err)
+				}
+				next = now.Add(min(w.s.backoff(0), w.s.cfg.LeaseTTL/3))
+			default:
+				next = now.Add(w.s.cfg.LeaseTTL / 3)
+				select { // only the newest round matters
+				case <-w.leased:
+				default:
+				}
+				w.leased <- l
+			}
 		}
-		w.nextLease = now.Add(min(w.s.backoff(0), w.s.cfg.LeaseTTL/3))
-		return
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
 	}
-	w.nextLease = now.Add(w.s.cfg.LeaseTTL / 3)
+}
+
+// follow brings the worker's meters in line with what a lease round says
+// it holds.
+func (w *worker) follow(ctx context.Context, l Leases, now time.Time) {
 	held := make(map[int64]bool, len(l.Held))
 	for _, id := range l.Held {
 		held[id] = true
@@ -263,8 +330,12 @@ func (w *worker) poll(ctx context.Context, ms []*meter) {
 	}
 	w.s.stats.polls.Add(int64(len(ms)))
 	w.s.stats.pollRequests.Add(1)
+	t0 := time.Now()
 	found, err := w.s.tangle.BundlesAt(ctx, addrs, w.s.cfg.NodeBatch)
 	now := time.Now()
+	w.timing.polls++
+	w.timing.meters += len(ms)
+	w.timing.node += now.Sub(t0)
 	if err != nil {
 		if ctx.Err() != nil {
 			return
@@ -298,7 +369,9 @@ func (w *worker) poll(ctx context.Context, ms []*meter) {
 	var ps []Progress
 	var pm []*meter
 	var keys []trinary.Trytes
-	for i, r := range mamch.ReadFound(fs) {
+	reads := mamch.ReadFound(fs)
+	w.timing.read += time.Since(now)
+	for i, r := range reads {
 		m := with[i]
 		if r.Msg == nil { // only garbage or forgeries at the root (logged by mamch)
 			m.quiet(w.s, now)
@@ -315,8 +388,11 @@ func (w *worker) poll(ctx context.Context, ms []*meter) {
 	if len(ps) == 0 {
 		return
 	}
+	t0 = time.Now()
 	res, err := w.s.st.Advance(ctx, w.s.cfg.Location, ps)
 	now = time.Now()
+	w.timing.store += now.Sub(t0)
+	w.timing.found += len(ps)
 	if err != nil {
 		if ctx.Err() == nil {
 			w.s.stats.storeErrors.Add(1)
@@ -334,7 +410,7 @@ func (w *worker) poll(ctx context.Context, ms []*meter) {
 		}
 		m.news++
 		m.due = now
-		if m.news >= 2 {
+		if m.news >= catchUpAfter {
 			w.catchUp(ctx, m)
 		}
 	}

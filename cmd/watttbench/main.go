@@ -48,6 +48,7 @@ type config struct {
 	followers  int
 	serverPoll time.Duration
 	maxIdle    time.Duration
+	keep       bool
 }
 
 func main() {
@@ -80,6 +81,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 	fs.IntVar(&c.followers, "followers", 1, "follower workers per process (--followers)")
 	fs.DurationVar(&c.serverPoll, "poll", time.Second, "followers' --wattt-poll")
 	fs.DurationVar(&c.maxIdle, "max-idle", 5*time.Second, "followers' --wattt-poll-max")
+	fs.BoolVar(&c.keep, "keep", false, "keep the run's directory (follower and node logs, databases)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

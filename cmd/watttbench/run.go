@@ -62,7 +62,11 @@ func runSetups(ctx context.Context, c config, dir string, meta cacheMeta, log *s
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	if c.keep {
+		log.Info("keeping logs and databases", "dir", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
 	bins := map[string]string{}
 	for _, name := range []string{"server", "tangle"} {
 		bins[name] = filepath.Join(work, name)
