@@ -104,8 +104,9 @@ func TestDiskFullIsReportedNotCorrupted(t *testing.T) {
 func diskFull(t *testing.T, st wattt.Store, disk string) {
 	node := tangletest.StartNode(t, 9)
 	c := newClient(t, node)
-	svc := wattt.New(st, testKey(t), c, quietLog(t), wattt.Config{Location: time.UTC, FollowInterval: 100 * time.Millisecond,
-		MaxIdleInterval: 300 * time.Millisecond, BatchWait: 50 * time.Millisecond, MaxBackoff: time.Second})
+	cfg := fastFollow()
+	cfg.Location = time.UTC
+	svc := wattt.New(st, testKey(t), c, quietLog(t), cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); svc.Follow(ctx) }()

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"iotahome/protocol"
+	"iotahome/wattt/aggregate"
 )
 
 // The things Wattt keeps. They are plain values; a Store (store.go) keeps
@@ -105,6 +106,19 @@ type Retention struct {
 	Raw    time.Duration // full-resolution readings
 	Minute time.Duration
 	Hour   time.Duration
+}
+
+// AggregateCutoffs says, per aggregate resolution that is not kept for
+// good, the bucket start (unix seconds) before which its buckets are
+// pruned at now.
+func (r Retention) AggregateCutoffs(now time.Time) map[aggregate.Resolution]int64 {
+	out := map[aggregate.Resolution]int64{}
+	for res, keep := range map[aggregate.Resolution]time.Duration{aggregate.Minute: r.Minute, aggregate.Hour: r.Hour} {
+		if keep > 0 {
+			out[res] = now.Add(-keep).Unix()
+		}
+	}
+	return out
 }
 
 // Tariff holds an account's prices in euro.

@@ -108,6 +108,13 @@ func (p *process) kill() {
 	<-p.done
 }
 
+// fastFollow is a follower configuration for tests: short pauses, a 3 s
+// lease.
+func fastFollow() wattt.Config {
+	return wattt.Config{FollowInterval: 100 * time.Millisecond, MaxIdleInterval: 300 * time.Millisecond, BatchWait: 50 * time.Millisecond,
+		LeaseTTL: 3 * time.Second, MaxBackoff: time.Second}
+}
+
 func testKey(t testing.TB) *serverkey.Key {
 	raw := make([]byte, serverkey.Size)
 	rand.Read(raw)
@@ -218,8 +225,7 @@ func TestLeaseHandoverBetweenTwoProcesses(t *testing.T) {
 	node := tangletest.StartNode(t, 9)
 	c := newClient(t, node)
 	key := testKey(t)
-	cfg := wattt.Config{FollowInterval: 100 * time.Millisecond, MaxIdleInterval: 300 * time.Millisecond, BatchWait: 50 * time.Millisecond,
-		LeaseTTL: 3 * time.Second, MaxBackoff: time.Second}
+	cfg := fastFollow()
 	a := startProcess(t, dsn, key, c, cfg)
 	chans := make([]*meterChannel, 8)
 	for i := range chans {
@@ -269,8 +275,7 @@ func TestPostgresRestartLosesNothing(t *testing.T) {
 	}
 	node := tangletest.StartNode(t, 9)
 	c := newClient(t, node)
-	cfg := wattt.Config{FollowInterval: 100 * time.Millisecond, MaxIdleInterval: 300 * time.Millisecond, BatchWait: 50 * time.Millisecond,
-		LeaseTTL: 3 * time.Second, MaxBackoff: time.Second}
+	cfg := fastFollow()
 	p := startProcess(t, dsn, testKey(t), c, cfg)
 	chans := make([]*meterChannel, 4)
 	for i := range chans {
@@ -337,8 +342,7 @@ func TestFloodedAndGarbageMeterDoesNotStallOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := wattt.Config{FollowInterval: 100 * time.Millisecond, MaxIdleInterval: 300 * time.Millisecond, BatchWait: 50 * time.Millisecond,
-		LeaseTTL: 3 * time.Second, MaxBackoff: time.Second}
+	cfg := fastFollow()
 	p := startProcess(t, dsn, testKey(t), viaProxy, cfg)
 	chans := make([]*meterChannel, 4)
 	for i := range chans {

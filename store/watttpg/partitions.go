@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"iotahome/wattt"
-	"iotahome/wattt/aggregate"
 )
 
 // Readings are partitioned by the month of t (UTC): readings_yYYYYmMM
@@ -125,14 +124,8 @@ func (s *Store) Prune(ctx context.Context, now time.Time, keep wattt.Retention) 
 			return wrap("prune readings", err)
 		}
 	}
-	for _, r := range []struct {
-		res  aggregate.Resolution
-		keep time.Duration
-	}{{aggregate.Minute, keep.Minute}, {aggregate.Hour, keep.Hour}} {
-		if r.keep <= 0 {
-			continue
-		}
-		if _, err := s.pool.Exec(ctx, `DELETE FROM aggregates WHERE res = $1 AND bucket_s < $2`, int32(r.res), now.Add(-r.keep).Unix()); err != nil {
+	for res, before := range keep.AggregateCutoffs(now) {
+		if _, err := s.pool.Exec(ctx, `DELETE FROM aggregates WHERE res = $1 AND bucket_s < $2`, int32(res), before); err != nil {
 			return wrap("prune aggregates", err)
 		}
 	}

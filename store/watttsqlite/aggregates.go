@@ -67,14 +67,8 @@ func (s *Store) Prune(ctx context.Context, now time.Time, keep wattt.Retention) 
 			return fmt.Errorf("watttsqlite: prune readings: %w", err)
 		}
 	}
-	for _, r := range []struct {
-		res  aggregate.Resolution
-		keep time.Duration
-	}{{aggregate.Minute, keep.Minute}, {aggregate.Hour, keep.Hour}} {
-		if r.keep <= 0 {
-			continue
-		}
-		if _, err := s.db.ExecContext(ctx, `DELETE FROM aggregates WHERE res = ? AND bucket_s < ?`, int64(r.res), now.Add(-r.keep).Unix()); err != nil {
+	for res, before := range keep.AggregateCutoffs(now) {
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM aggregates WHERE res = ? AND bucket_s < ?`, int64(res), before); err != nil {
 			return fmt.Errorf("watttsqlite: prune aggregates: %w", err)
 		}
 	}
