@@ -13,14 +13,19 @@ import (
 // process), and checks what they see:
 //
 //  1. Wattt → "Connect via My Home" → create a home → pair the reader with
-//     the address and code it printed → back to the request → grant →
-//     back at Wattt, live readings arrive and the charts have data points;
-//  2. a second Wattt account (a second browser: its own Wattt session; the
+//     the address and code it printed → back to the request, which names
+//     the provider by its verified name and origin and says when the
+//     consent ends → grant → back at Wattt, live readings arrive and the
+//     charts have data points; My Home lists the consent with its end;
+//  2. Wattt asks to renew (switching to "Monthly insight"): the consent
+//     page says "renew" and what changes; granting keeps one consent, and
+//     Wattt keeps reading;
+//  3. a second Wattt account (a second browser: its own Wattt session; the
 //     owner's My Home session copied in, as the same person) is granted too;
-//  3. the owner revokes the first in My Home: the first shows "Revoked" and
+//  4. the owner revokes the first in My Home: the first shows "Revoked" and
 //     gets nothing new while the second keeps updating;
-//  4. the owner unpairs the reader: the second stops too;
-//  5. a malformed consent request and a forged answer give error pages
+//  5. the owner unpairs the reader: the second stops too;
+//  6. an unsigned consent request and a forged answer give error pages
 //     that say so.
 func TestConsentStory(t *testing.T) {
 	chromium := findChromium(t)
@@ -38,7 +43,7 @@ func TestConsentStory(t *testing.T) {
 		t.Errorf("Wattt's My Home address field = %q, want the local My Home %q", got, st.MyHome)
 	}
 	owner.click(`form[action="/connect"] button[type=submit]`)
-	owner.waitPage(st.MyHome+"/consent/", "An app asks for your meter data", 30*time.Second)
+	owner.waitPage(st.MyHome+"/consent/", "Wattt Insights asks for your meter data", 30*time.Second)
 	owner.shot("myhome-consent-signin")
 
 	// A new home: the seed is shown once, then back to the request.
@@ -52,7 +57,7 @@ func TestConsentStory(t *testing.T) {
 	}
 	owner.shot("myhome-seed")
 	owner.click(`.actions a.button`)
-	owner.waitPage(st.MyHome+"/consent/", "An app asks", 30*time.Second)
+	owner.waitPage(st.MyHome+"/consent/", "Wattt Insights asks", 30*time.Second)
 	consentURL := owner.location()
 	if owner.count(`button[name=decision][value=grant]`) != 0 {
 		t.Errorf("the consent page offers Grant before any reader is paired")
@@ -78,6 +83,20 @@ func TestConsentStory(t *testing.T) {
 	// Back to the request, which now offers the reader; grant.
 	owner.click(`main a[href^="/consent/"]`)
 	owner.waitPage(consentURL, "Meter cupboard", 30*time.Second)
+	// Who asks is the name Wattt's signed document gives, with its origin;
+	// the consent ends a year from now (the Live plan asks for no less).
+	if got := owner.text("#provider-name"); got != "Wattt Insights" {
+		t.Errorf("consent page names the provider %q, want Wattt Insights (verified)", got)
+	}
+	if got := owner.text("#provider-origin"); got != st.Wattt {
+		t.Errorf("consent page shows origin %q, want %s", got, st.Wattt)
+	}
+	if got, want := owner.text("#ends"), "ends "+oneYearOn(); !strings.Contains(got, want) {
+		t.Errorf("consent page says %q about the end, want %q", got, want)
+	}
+	if got := owner.text("#resolution"); !strings.Contains(got, "every reading") {
+		t.Errorf("consent page resolution %q", got)
+	}
 	owner.shot("myhome-consent")
 	owner.click(`button[name=decision][value=grant]`)
 	owner.waitPage(st.Wattt+"/", "", 30*time.Second)
@@ -93,11 +112,43 @@ func TestConsentStory(t *testing.T) {
 
 	owner.open(st.MyHome + "/policies")
 	owner.waitText("table", "active", 10*time.Second)
-	revokeFirst := owner.attr(`a[href$="/revoke"]`, "href")
-	if revokeFirst == "" || owner.count(`a[href$="/revoke"]`) != 1 {
+	if got := owner.text("table"); !strings.Contains(got, "Wattt Insights") || !strings.Contains(got, "ends "+oneYearOn()) {
+		t.Errorf("consents list lacks the verified name or the end date: %s", abbreviate(got))
+	}
+	if owner.count(`a[href$="/revoke"]`) != 1 {
 		t.Fatalf("policies page should have exactly one Revoke link, has %d", owner.count(`a[href$="/revoke"]`))
 	}
 	owner.shot("myhome-policies")
+
+	// 2. Renew from Wattt's dashboard, switching to Monthly insight.
+	owner.open(st.Wattt + "/dashboard")
+	owner.waitText("#consent-ends", "ends "+oneYearOn(), 10*time.Second)
+	owner.click(`details.renew summary`)
+	owner.click(`details.renew input[name=plan][value=monthly]`)
+	owner.click(`details.renew button[type=submit]`)
+	owner.waitPage(st.MyHome+"/consent/", "Wattt Insights asks to renew", 30*time.Second)
+	if got := owner.text(".renewal"); !strings.Contains(got, "per 15 minutes") || !strings.Contains(got, "electricity, gas") {
+		t.Errorf("renewal page does not show what changes: %s", abbreviate(got))
+	}
+	owner.shot("myhome-consent-renew")
+	owner.click(`button[name=decision][value=grant]`)
+	owner.waitUntil("the dashboard on the Monthly insight plan", 3*time.Minute, func() (bool, string) {
+		if !strings.HasPrefix(owner.location(), st.Wattt+"/dashboard") {
+			return false, owner.location() + ": " + abbreviate(owner.text("main"))
+		}
+		return strings.Contains(owner.text("#plan"), "Monthly insight"), owner.text("#plan")
+	})
+	waitNewReading(t, owner, 60*time.Second)
+	if got := owner.text("#conn-state"); !strings.Contains(got, "Live") {
+		t.Errorf("after renewing, the connection is %q, want Live", got)
+	}
+	owner.open(st.MyHome + "/policies")
+	owner.waitText("table", "renewed", 10*time.Second)
+	revokeFirst := owner.attr(`a[href$="/revoke"]`, "href")
+	if revokeFirst == "" || owner.count(`a[href$="/revoke"]`) != 1 || owner.count(".badge-active") != 1 {
+		t.Fatalf("after renewing, the policies page should show exactly one active consent, has %d Revoke links", owner.count(`a[href$="/revoke"]`))
+	}
+	t.Logf("renewed after %s", time.Since(start).Round(time.Second))
 	owner.open(st.MyHome + "/devices")
 	owner.waitText("table", "Meter cupboard", 10*time.Second)
 	if got := owner.text("table"); !strings.Contains(got, "paired") {
@@ -105,7 +156,7 @@ func TestConsentStory(t *testing.T) {
 	}
 	owner.shot("myhome-devices")
 
-	// 2. A second provider account, granted by the same owner.
+	// 3. A second provider account, granted by the same owner.
 	second.copyCookies(owner, st.MyHome, "myhome_")
 	second.open(st.Wattt + "/")
 	second.click(`form[action="/connect"] button[type=submit]`)
@@ -115,7 +166,7 @@ func TestConsentStory(t *testing.T) {
 	waitLive(t, second, st)
 	t.Logf("second provider live after %s", time.Since(start).Round(time.Second))
 
-	// 3. Revoke the first.
+	// 4. Revoke the first.
 	owner.open(st.MyHome + revokeFirst)
 	owner.waitText("h1", "Revoke access for", 10*time.Second)
 	owner.shot("myhome-confirm-revoke")
@@ -150,7 +201,7 @@ func TestConsentStory(t *testing.T) {
 	}
 	owner.shot("myhome-audit")
 
-	// 4. Unpair: the second stops too.
+	// 5. Unpair: the second stops too.
 	owner.open(st.MyHome + "/devices")
 	owner.click(`a[href$="/unpair"]`)
 	owner.waitText("h1", "Unpair Meter cupboard?", 10*time.Second)
@@ -175,13 +226,17 @@ func TestConsentStory(t *testing.T) {
 
 	// Errors a person can run into are pages that say what happened.
 	owner.open(st.MyHome + "/new-policy?goal=x")
-	owner.waitText("h1", "This consent request is not valid", 10*time.Second)
+	owner.waitText("h1", "This consent request was refused", 10*time.Second)
 	owner.shot("myhome-error")
 	owner.open(st.Wattt + "/connect/return?state=forged&result=granted")
 	owner.waitText("main", "does not match a consent request", 10*time.Second)
 	owner.shot("wattt-error")
 	t.Logf("story done after %s", time.Since(start).Round(time.Second))
 }
+
+// oneYearOn is the date a consent granted now ends by default, as pages
+// show it.
+func oneYearOn() string { return time.Now().UTC().AddDate(1, 0, 0).Format("2 Jan 2006") }
 
 // waitLive waits on Wattt until the keys arrived and the dashboard shows
 // live readings: the connection is Live, the live panel updates by itself,

@@ -5,142 +5,67 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"iotahome/protocol"
+	"iotahome/protocol/providermeta"
 	"iotahome/store/myhomestore"
-	"iotahome/tangle/ntru"
 )
 
-// ConsentRequest is a provider's request for consent.
+// ConsentRequest is a provider's verified request for consent.
 type ConsentRequest = myhomestore.ConsentRequest
 
 // Policy is a granted consent.
 type Policy = myhomestore.Policy
 
-// Scopes a provider may name, with what the owner is told they mean.
-var Scopes = map[string]string{
-	"electricity": "electricity use and return (kWh per tariff, power now)",
-	"phases":      "voltage, current and power per phase",
-	"gas":         "gas use (m³)",
-	"water":       "water use (m³)",
-	"heat":        "heat use (GJ)",
+// ReasonUnpaired is the revoke reason of the policies an unpairing ended.
+const ReasonUnpaired = myhomestore.ReasonUnpaired
+
+// ConsentEnd is when a consent granted at now ends: after the duration the
+// provider asked for, and never later than one year (the default when it
+// asked for none).
+func ConsentEnd(now time.Time, asked time.Duration) time.Time {
+	end := now.AddDate(1, 0, 0)
+	if asked > 0 && now.Add(asked).Before(end) {
+		end = now.Add(asked)
+	}
+	return end.UTC().Truncate(time.Second)
 }
 
-// MaxConsentDuration is the longest consent a request may ask for.
-const MaxConsentDuration = 366 * 24 * time.Hour
-
-var statePattern = regexp.MustCompile(`^[A-Za-z0-9_.~-]{8,128}$`)
-
-// ParseConsentRequest validates the query of /new-policy. Every problem is
-// a UserError that names the parameter, for the error page.
-func ParseConsentRequest(q url.Values) (ConsentRequest, error) {
-	var r ConsentRequest
-	for _, k := range []string{"address", "publicKey", "goal", "url", "state"} {
-		if strings.TrimSpace(q.Get(k)) == "" {
-			return r, userErr("The request is missing its %q parameter.", k)
-		}
-	}
-	addr, err := ParseAddress(q.Get("address"))
-	if err != nil {
-		return r, userErr("The provider's address is not valid: %s.", err.Error())
-	}
-	pub, err := ntru.ParsePublicKey(strings.TrimSpace(q.Get("publicKey")))
-	if err != nil {
-		return r, userErr("The provider's public key is not a valid NTRU key.")
-	}
-	goal := strings.TrimSpace(q.Get("goal"))
-	if len([]rune(goal)) > 300 || strings.ContainsFunc(goal, isControl) {
-		return r, userErr("The goal must be plain text of at most 300 characters.")
-	}
-	ret, origin, err := parseReturnURL(q.Get("url"))
-	if err != nil {
-		return r, err
-	}
-	state := q.Get("state")
-	if !statePattern.MatchString(state) {
-		return r, userErr("The request's state must be 8–128 letters, digits or -_.~ characters.")
-	}
-	var scope []string
-	if s := strings.TrimSpace(q.Get("scope")); s != "" {
-		seen := map[string]bool{}
-		for _, item := range strings.Split(s, ",") {
-			item = strings.ToLower(strings.TrimSpace(item))
-			if _, ok := Scopes[item]; !ok {
-				return r, userErr("The request asks for an unknown kind of data %q.", item)
-			}
-			if !seen[item] {
-				seen[item] = true
-				scope = append(scope, item)
-			}
-		}
-	}
-	var dur time.Duration
-	if d := strings.TrimSpace(q.Get("duration")); d != "" {
-		dur, err = parseDuration(d)
-		if err != nil {
-			return r, err
-		}
-	}
-	return ConsentRequest{ProviderAddress: addr, ProviderPublicKey: string(pub.Trytes()), Goal: goal, ReturnURL: ret,
-		Origin: origin, State: state, Scope: scope, Duration: dur}, nil
-}
-
-// parseReturnURL accepts only absolute http(s) URLs with a host and no
-// user info, and returns the URL without fragment and its origin.
-func parseReturnURL(raw string) (string, string, error) {
-	raw = strings.TrimSpace(raw)
-	bad := userErr("The return address must be a full http:// or https:// web address.")
-	if len(raw) > 2000 || strings.ContainsFunc(raw, isControl) || strings.ContainsAny(raw, " \\") {
-		return "", "", bad
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" || u.User != nil {
-		return "", "", bad
-	}
-	if u.Hostname() == "" || strings.HasPrefix(u.Host, ":") {
-		return "", "", bad
-	}
-	u.Fragment, u.RawFragment = "", ""
-	origin := u.Scheme + "://" + strings.ToLower(u.Host)
-	return u.String(), origin, nil
-}
-
-// parseDuration accepts "30d", "12h", "90m" or a Go duration, 1 hour to
-// MaxConsentDuration.
-func parseDuration(s string) (time.Duration, error) {
-	var d time.Duration
-	var err error
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, perr := strconv.Atoi(days)
-		if perr != nil {
-			err = perr
-		}
-		d = time.Duration(n) * 24 * time.Hour
-	} else {
-		d, err = time.ParseDuration(s)
-	}
-	if err != nil || d < time.Hour || d > MaxConsentDuration {
-		return 0, userErr("The requested duration must be between 1 hour and 366 days, like 30d or 12h.")
-	}
-	return d, nil
-}
-
-// NewConsentRequest validates and stores a request; the consent page is
-// then shown from the stored copy only.
+// NewConsentRequest verifies a provider's signed request (the request
+// query parameter; protocol/providermeta) and stores it; the consent page
+// is then shown from the stored copy only. A request that is unsigned,
+// expired, not signed by a key its return URL's origin publishes, or
+// malformed is a UserError and stores nothing. Opening the same request
+// again (same origin and state) returns the stored one.
 func (s *Service) NewConsentRequest(ctx context.Context, q url.Values) (string, error) {
-	r, err := ParseConsentRequest(q)
+	c, doc, err := s.providers.Verify(ctx, q.Get("request"))
+	var pe *providermeta.Error
+	if errors.As(err, &pe) {
+		return "", &UserError{Msg: pe.Msg}
+	}
 	if err != nil {
+		return "", fmt.Errorf("verify consent request: %w", err)
+	}
+	if prev, err := s.st.ConsentRequestByState(ctx, c.Origin, c.State); err == nil {
+		if prev.ProviderAddress != c.Address || prev.ProviderPublicKey != c.PublicKey {
+			return "", userErr("This request reuses the state of an earlier request from %s for another account.", c.Origin)
+		}
+		return prev.ID, nil
+	} else if !errors.Is(err, myhomestore.ErrNotFound) {
 		return "", err
 	}
-	r.ID = randomID()
-	r.CreatedAt = s.now()
+	r := ConsentRequest{
+		ID: randomID(), ProviderAddress: c.Address, ProviderPublicKey: c.PublicKey, Goal: strings.TrimSpace(c.Goal),
+		ReturnURL: c.ReturnURL, Origin: c.Origin, State: c.State, Scope: c.Scope, Resolution: c.Resolution,
+		Duration: c.Duration, ProviderName: strings.TrimSpace(doc.Name), ProviderDescription: strings.TrimSpace(doc.Description),
+		ProviderPrivacyPolicy: doc.PrivacyPolicy, IssuedAt: c.IssuedAt, CreatedAt: s.now(),
+	}
 	if err := s.st.CreateConsentRequest(ctx, r); err != nil {
 		return "", err
 	}
+	s.log.Info("consent request verified", "origin", r.Origin, "provider", r.ProviderName, "request", r.ID)
 	return r.ID, nil
 }
 
@@ -163,8 +88,11 @@ func (s *Service) ConsentExpired(r ConsentRequest) bool {
 }
 
 // Grant publishes AUTHORIZED for the request and device and returns the
-// URL to send the browser back to. Granting an already granted request
-// returns the same URL again (a double click is harmless).
+// URL to send the browser back to. If the same provider account already
+// has an active policy on the device, the new one replaces it (a renewal,
+// or a repeated request): one event ends the old and starts the new, so
+// there is neither a gap nor a second active policy. Granting an already
+// granted request returns the same URL again (a double click is harmless).
 func (s *Service) Grant(ctx context.Context, accountID, requestID, device string) (string, error) {
 	r, err := s.decidable(ctx, accountID, requestID)
 	if err != nil || r.DecidedAt != nil {
@@ -180,28 +108,83 @@ func (s *Service) Grant(ctx context.Context, accountID, requestID, device string
 	if err != nil {
 		return "", err
 	}
-	body := &protocol.AuthorizedBody{
-		PolicyID: randomID(),
-		Provider: protocol.Provider{Address: r.ProviderAddress, PublicKey: r.ProviderPublicKey, Origin: r.Origin},
-		Goal:     r.Goal, State: r.State, Scope: r.Scope,
-	}
-	if r.Duration > 0 {
-		exp := s.now().Add(r.Duration).UTC().Truncate(time.Second)
-		body.ExpiresAt = &exp
-	}
 	unlock := s.lock("consent:" + requestID)
 	defer unlock()
 	if again, err := s.st.ConsentRequest(ctx, requestID); err == nil && again.DecidedAt != nil {
 		return s.decided(again, accountID)
 	}
+	// One grant at a time per home: two grants for the same provider must
+	// not both miss each other's policy.
+	unlockHome := s.lock("grant:" + accountID)
+	defer unlockHome()
+	prev, err := s.replaceable(ctx, accountID, device, r)
+	if err != nil {
+		return "", err
+	}
+	decided := s.now()
+	exp := ConsentEnd(decided, r.Duration)
+	body := &protocol.AuthorizedBody{
+		PolicyID: randomID(),
+		Provider: protocol.Provider{Address: r.ProviderAddress, PublicKey: r.ProviderPublicKey, Origin: r.Origin,
+			Name: r.ProviderName, PrivacyPolicy: r.ProviderPrivacyPolicy},
+		Goal: r.Goal, State: r.State, Scope: r.Scope, Resolution: r.Resolution, ExpiresAt: &exp, Replaces: prev.ID,
+	}
 	if err := s.publish(ctx, accountID, protocol.Event{Type: protocol.Authorized, Device: device, Authorized: body}); err != nil {
 		return "", err
 	}
-	if err := s.st.DecideConsentRequest(ctx, requestID, accountID, "granted", body.PolicyID, s.now()); err != nil {
+	if err := s.st.DecideConsentRequest(ctx, requestID, accountID, "granted", body.PolicyID, decided); err != nil {
 		return "", fmt.Errorf("record grant: %w", err)
 	}
-	r.Result, r.PolicyID = "granted", body.PolicyID
+	r.Result, r.PolicyID, r.DecidedAt = "granted", body.PolicyID, &decided
 	return ReturnURL(r), nil
+}
+
+// replaceable returns the active policy of the request's provider account
+// on device, which a grant replaces (zero Policy if none). The same
+// account (address) with another key or from another origin is refused:
+// one address belongs to one provider identity, and replacing its policy
+// without a key rotation would hand the key to someone else.
+func (s *Service) replaceable(ctx context.Context, accountID, device string, r ConsentRequest) (Policy, error) {
+	ps, err := s.st.Policies(ctx, accountID)
+	if err != nil {
+		return Policy{}, err
+	}
+	p, ok := ActivePolicyOf(ps, device, r.ProviderAddress, s.now())
+	if !ok {
+		return Policy{}, nil
+	}
+	if p.ProviderPublicKey != r.ProviderPublicKey || p.ProviderOrigin != r.Origin {
+		return Policy{}, userErr("This provider account already has your consent for this device with another key or from another site (%s). Revoke that consent first if you want to replace it.", p.ProviderOrigin)
+	}
+	return p, nil
+}
+
+// Renewals maps each device of the account on which the request's provider
+// account has an active policy to that policy: granting the request for
+// that device replaces it.
+func (s *Service) Renewals(ctx context.Context, accountID string, r ConsentRequest) (map[string]Policy, error) {
+	ps, err := s.Policies(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]Policy{}
+	for _, p := range ps {
+		if p.ProviderAddress == r.ProviderAddress && p.Status(s.now()) == "active" {
+			out[p.Device] = p
+		}
+	}
+	return out, nil
+}
+
+// ActivePolicyOf finds the active policy of a provider account (address)
+// on a device among ps.
+func ActivePolicyOf(ps []Policy, device, providerAddress string, now time.Time) (Policy, bool) {
+	for _, p := range ps {
+		if p.Device == device && p.ProviderAddress == providerAddress && p.Status(now) == "active" {
+			return p, true
+		}
+	}
+	return Policy{}, false
 }
 
 // Deny records the refusal and returns the URL to send the browser back to.
@@ -257,6 +240,10 @@ func ReturnURL(r ConsentRequest) string {
 	q.Set("result", r.Result)
 	if r.PolicyID != "" {
 		q.Set("policy", r.PolicyID)
+	}
+	q.Del("expires")
+	if r.Result == "granted" && r.DecidedAt != nil {
+		q.Set("expires", ConsentEnd(*r.DecidedAt, r.Duration).Format(time.RFC3339))
 	}
 	u.RawQuery = q.Encode()
 	return u.String()

@@ -14,7 +14,10 @@ import (
 	"github.com/iotaledger/iota.go/trinary"
 
 	"iotahome/pi/reader"
+	"iotahome/pi/simulator"
 	"iotahome/protocol"
+	"iotahome/protocol/providermeta"
+	"iotahome/protocol/providermeta/providertest"
 	"iotahome/store/myhomestore"
 	"iotahome/store/serverkey"
 	"iotahome/tangle/client"
@@ -47,6 +50,7 @@ var testConfig = Config{
 	PollInterval:   100 * time.Millisecond,
 	RetryBase:      100 * time.Millisecond,
 	RetryMax:       time.Second,
+	Providers:      providermeta.FetchConfig{AllowHTTPLoopback: true}, // providertest serves on 127.0.0.1
 }
 
 // home is a running My Home service with its own database.
@@ -64,6 +68,12 @@ func startHome(t testing.TB, node *tangletest.Node, cfg Config) *home {
 // startHomeAt runs My Home on the database file at path.
 func startHomeAt(t testing.TB, node *tangletest.Node, cfg Config, path string) *home {
 	t.Helper()
+	return startHomeWith(t, node, cfg, path, time.Now)
+}
+
+// startHomeWith runs My Home on the database at path with its own clock.
+func startHomeWith(t testing.TB, node *tangletest.Node, cfg Config, path string, clock func() time.Time) *home {
+	t.Helper()
 	st, err := myhomestore.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -73,6 +83,7 @@ func startHomeAt(t testing.TB, node *tangletest.Node, cfg Config, path string) *
 		t.Fatal(err)
 	}
 	svc := New(st, key, testClient(t, node), testLog(t), cfg)
+	svc.now = clock
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -128,11 +139,22 @@ func openDeviceWithPoll(t testing.TB, node *tangletest.Node, poll time.Duration)
 	return &device{Agent: a}
 }
 
-// run starts the agent; it stops when the test ends.
-func (d *device) run(t testing.TB) {
+// run starts the agent without a meter; it stops when the test ends.
+func (d *device) run(t testing.TB) { d.runMeter(t, 0) }
+
+// runMeter starts the agent reading a simulated meter at rate telegrams a
+// second (0: no meter); it stops when the test ends.
+func (d *device) runMeter(t testing.TB, rate float64) {
 	ctx, cancel := context.WithCancel(context.Background())
+	var telegrams <-chan []byte
+	if rate > 0 {
+		var err error
+		if telegrams, err = reader.Simulated(ctx, simulator.Config{Seed: 1}, rate); err != nil {
+			t.Fatal(err)
+		}
+	}
 	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx, nil) }()
+	go func() { done <- d.Run(ctx, telegrams) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -141,9 +163,12 @@ func (d *device) run(t testing.TB) {
 	})
 }
 
-// provider is a service provider: an address and an NTRU key pair.
+// provider is a service provider account: an address and an NTRU key
+// pair, at a provider site that publishes its metadata document and signs
+// its requests.
 type provider struct {
 	c       *client.Client
+	site    *providertest.Provider
 	address trinary.Hash
 	pub     *ntru.PublicKey
 	priv    *ntru.PrivateKey
@@ -164,16 +189,31 @@ func newProvider(t testing.TB, node *tangletest.Node) *provider {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &provider{c: testClient(t, node), address: addr, pub: pub, priv: priv}
+	return &provider{c: testClient(t, node), site: providertest.Start(t, "Test Provider"), address: addr, pub: pub, priv: priv}
 }
 
-// request is the query a provider puts on /new-policy.
-func (p *provider) request(state string) url.Values {
-	return url.Values{
-		"address": {string(p.address)}, "publicKey": {string(p.pub.Trytes())}, "goal": {"Show your energy use"},
-		"url": {"http://127.0.0.1:8081/connect/return?x=1"}, "state": {state},
-	}
+// another is a second account of the same provider site.
+func (p *provider) another(t testing.TB, node *tangletest.Node) *provider {
+	t.Helper()
+	q := newProvider(t, node)
+	q.site = p.site
+	return q
 }
+
+// signed is the query a provider puts on /new-policy: its signed request
+// (all kinds, raw, returning to <site>/connect/return?x=1), changed by edit.
+func (p *provider) signed(t testing.TB, state string, edit func(*providermeta.Request)) url.Values {
+	t.Helper()
+	r := p.site.Request(string(p.address), string(p.pub.Trytes()), state)
+	r.URL += "?x=1"
+	if edit != nil {
+		edit(&r)
+	}
+	return url.Values{"request": {p.site.Sign(t, r)}}
+}
+
+// request is signed with no changes.
+func (p *provider) request(t testing.TB, state string) url.Values { return p.signed(t, state, nil) }
 
 // keys returns every channel key that arrived in MAM_DATA since the last call.
 func (p *provider) keys(t testing.TB) []protocol.ChannelKey {

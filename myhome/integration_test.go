@@ -77,7 +77,7 @@ func TestConsentLifecycle(t *testing.T) {
 	// Grant P1 on A and P2 on B.
 	p1, p2 := newProvider(t, node), newProvider(t, node)
 	grant := func(p *provider, d *device, state string) (string, time.Time) {
-		rid, err := h.NewConsentRequest(ctx, p.request(state))
+		rid, err := h.NewConsentRequest(ctx, p.request(t, state))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func TestConsentLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		u, _ := url.Parse(back)
-		if u.Host != "127.0.0.1:8081" || u.Query().Get("state") != state || u.Query().Get("result") != "granted" ||
+		if "http://"+u.Host != p.site.URL || u.Query().Get("state") != state || u.Query().Get("result") != "granted" ||
 			u.Query().Get("policy") == "" || u.Query().Get("x") != "1" {
 			t.Fatalf("grant redirect %q", back)
 		}

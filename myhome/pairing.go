@@ -9,6 +9,7 @@ import (
 
 	"github.com/iotaledger/iota.go/trinary"
 
+	"iotahome/internal/displaytext"
 	"iotahome/internal/retry"
 	"iotahome/protocol"
 	"iotahome/store/myhomestore"
@@ -414,12 +415,7 @@ const (
 
 // clean makes a reason sent by a device safe and short enough to show.
 func clean(reason string) string {
-	reason = strings.TrimSpace(strings.Map(func(r rune) rune {
-		if isControl(r) {
-			return -1
-		}
-		return r
-	}, reason))
+	reason = strings.TrimSpace(displaytext.Strip(reason))
 	if r := []rune(reason); len(r) > 200 {
 		reason = string(r[:200])
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/iotaledger/iota.go/guards"
 	"github.com/iotaledger/iota.go/trinary"
 
+	"iotahome/internal/displaytext"
 	"iotahome/protocol"
 )
 
@@ -19,6 +20,9 @@ type PairInput struct {
 	QR      string // or the reader's QR text: iotahome:pair?address=…&code=…
 	Name    string // optional name for the device
 }
+
+// maxDeviceName bounds a device name, in characters.
+const maxDeviceName = 60
 
 // pairTarget is a validated PairInput.
 type pairTarget struct {
@@ -54,8 +58,10 @@ func (in PairInput) parse() (pairTarget, error) {
 		return pairTarget{}, err
 	}
 	name := strings.TrimSpace(in.Name)
-	if len([]rune(name)) > 60 || strings.ContainsFunc(name, isControl) {
-		return pairTarget{}, userErr("Keep the device name under 60 characters, without control characters.")
+	if name != "" {
+		if err := displaytext.Check(name, maxDeviceName); err != nil {
+			return pairTarget{}, userErr("The device name %v: use at most %d ordinary, visible characters.", err, maxDeviceName)
+		}
 	}
 	return pairTarget{address: a, code: c, name: name}, nil
 }
@@ -117,5 +123,3 @@ func ParseAddress(s string) (string, error) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }

@@ -45,7 +45,7 @@ func benchPropagation(b *testing.B, poll time.Duration) {
 	for i := 0; i < b.N; i++ {
 		p := newProvider(b, node)
 		state := fmt.Sprintf("bench-state-%d", i)
-		rid, err := h.NewConsentRequest(ctx, p.request(state))
+		rid, err := h.NewConsentRequest(ctx, p.request(b, state))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"iotahome/internal/retry"
+	"iotahome/protocol/providermeta"
 	"iotahome/store/myhomestore"
 	"iotahome/store/serverkey"
 	"iotahome/tangle/client"
@@ -39,6 +40,9 @@ type Config struct {
 	RetryBase, RetryMax time.Duration
 	// ConsentRequestTTL is how long a consent request can be answered.
 	ConsentRequestTTL time.Duration
+	// Providers configures how providers' metadata documents are fetched
+	// (https only unless AllowHTTPLoopback, timeout, TTL of trust).
+	Providers providermeta.FetchConfig
 }
 
 func (c Config) withDefaults() Config {
@@ -65,6 +69,8 @@ type Service struct {
 	cfg    Config
 	now    func() time.Time
 
+	providers *providermeta.Fetcher // verifies signed consent requests
+
 	locks sync.Map // account id -> *sync.Mutex: one event prepared at a time per home
 	keys  sync.Map // account id -> *homeKeys (derived from the seed once)
 	views viewCache
@@ -76,12 +82,18 @@ type Service struct {
 
 // New returns a Service. Call Run to start its workers.
 func New(st *myhomestore.Store, key *serverkey.Key, tangle *client.Client, log *slog.Logger, cfg Config) *Service {
-	return &Service{
+	s := &Service{
 		st: st, key: key, tangle: tangle, log: log.With("component", "myhome"), cfg: cfg.withDefaults(), now: time.Now,
 		wakePublisher: make(chan struct{}, 1),
 		wakePairing:   make(chan struct{}, 1),
 		wakeRestore:   make(chan struct{}, 1),
 	}
+	pc := cfg.Providers
+	if pc.Now == nil {
+		pc.Now = func() time.Time { return s.now() }
+	}
+	s.providers = providermeta.NewFetcher(pc)
+	return s
 }
 
 // Run runs the background workers until ctx ends.

@@ -36,17 +36,35 @@ type DeviceDeletedBody struct{}
 type Provider struct {
 	Address   string `json:"address"`   // IOTA address for MAM_DATA
 	PublicKey string `json:"publicKey"` // NTRU public key, trytes
-	Origin    string `json:"origin"`    // origin of the return URL the owner saw
+	// Origin is the ASCII origin of the return URL the owner saw; the
+	// provider proved it by signing the request with a key its metadata
+	// document at that origin publishes (package protocol/providermeta).
+	Origin string `json:"origin"`
+	// Name and PrivacyPolicy are what that verified document said when the
+	// owner granted (absent in events written before documents existed).
+	Name          string `json:"name,omitempty"`
+	PrivacyPolicy string `json:"privacyPolicy,omitempty"`
 }
 
 // AuthorizedBody is a consent policy.
 type AuthorizedBody struct {
-	PolicyID  string     `json:"policyId"`
-	Provider  Provider   `json:"provider"`
-	Goal      string     `json:"goal"`
-	State     string     `json:"state"` // provider's nonce, echoed in MAM_DATA
-	Scope     []string   `json:"scope,omitempty"`
-	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	PolicyID string   `json:"policyId"`
+	Provider Provider `json:"provider"`
+	Goal     string   `json:"goal"`
+	State    string   `json:"state"` // provider's nonce, echoed in MAM_DATA
+	// Scope is the kinds of data granted (Kinds); absent means all of them
+	// (events written before requests had to name kinds).
+	Scope []string `json:"scope,omitempty"`
+	// Resolution is how finely the provider may see readings; absent
+	// means ResolutionRaw. Carried, not yet enforced by keys (see
+	// docs/protocol.md).
+	Resolution Resolution `json:"resolution,omitempty"`
+	ExpiresAt  *time.Time `json:"expiresAt,omitempty"`
+	// Replaces names the active policy of the same provider account and
+	// device that this one replaces (a renewal or a repeated request). The
+	// replaced policy ends when this one starts, without a key rotation:
+	// the provider keeps the key it has.
+	Replaces string `json:"replaces,omitempty"`
 }
 
 // RevokedBody ends a policy.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"encoding/base64"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,32 @@ func TestPackedReadingsRoundTrip(t *testing.T) {
 	plain, _ := DataBody{Readings: rs}.AllReadings()
 	if len(plain) != 20 {
 		t.Fatal("plain readings lost")
+	}
+}
+
+// TestPackedDataHasNoR: docs/protocol.md says a packed DATA carries "z"
+// and no "r"; an unpacked one carries "r" and no "z".
+func TestPackedDataHasNoR(t *testing.T) {
+	v := 1.5
+	rs := []Reading{{Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), TariffMeaning: "NL", DeliveredT1: &v}}
+	packed, err := PackReadings(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		body       DataBody
+		has, hasNo string
+	}{
+		{DataBody{Schema: ReadingSchema, Seq: 7, Packed: packed}, `"z":`, `"r"`},
+		{DataBody{Schema: ReadingSchema, Seq: 7, Readings: rs}, `"r":[`, `"z"`},
+	} {
+		js, err := json.Marshal(tc.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(js), tc.has) || strings.Contains(string(js), tc.hasNo) {
+			t.Errorf("DATA encodes as %s: want %s and no %s", js, tc.has, tc.hasNo)
+		}
 	}
 }
 

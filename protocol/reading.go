@@ -68,9 +68,11 @@ type MBusReading struct {
 // number of the first reading so that a receiver can detect gaps and drop
 // duplicates after a re-send.
 type DataBody struct {
-	Schema   string    `json:"schema"`
-	Seq      uint64    `json:"seq"`
-	Readings []Reading `json:"r"`
+	Schema string `json:"schema"`
+	Seq    uint64 `json:"seq"`
+	// Readings is absent from the JSON when Packed carries them
+	// (docs/protocol.md): never "r": null.
+	Readings []Reading `json:"r,omitempty"`
 	// Packed, when not empty, carries the readings instead of Readings:
 	// base64 (standard, padded) of the raw DEFLATE of the JSON array of
 	// readings, about ten times smaller for 20 readings (see PackReadings).

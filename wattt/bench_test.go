@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -187,15 +186,11 @@ func (p *provider) connect(tb testing.TB, ch channel, device string) int64 {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	to, err := p.svc.StartConsent(ctx, acct, "http://myhome.test")
+	to, err := p.svc.StartConsent(ctx, acct, "http://myhome.test", "live")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	u, err := url.Parse(to)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	conn, err := p.svc.Connect(ctx, acct, protocol.ChannelKey{Device: device, Root: ch.Root, SideKey: ch.SideKey, State: u.Query().Get("state")})
+	conn, err := p.svc.Connect(ctx, acct, protocol.ChannelKey{Device: device, Root: ch.Root, SideKey: ch.SideKey, State: requestOf(tb, p.svc, to).State})
 	if err != nil {
 		tb.Fatal(err)
 	}

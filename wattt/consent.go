@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"iotahome/protocol/providermeta"
 )
 
 // UserError is a problem the visitor can fix; its text is shown to them.
@@ -35,12 +37,22 @@ func CheckMyHomeURL(raw string) (string, error) {
 	return u.String(), nil
 }
 
-// StartConsent records a new pending consent request for the account and
-// returns the My Home URL to send the browser to:
-// <myHome>/new-policy?address=&publicKey=&goal=&url=&state=, where state is
-// a fresh 256-bit random nonce that must come back sealed in MAM_DATA.
-func (s *Service) StartConsent(ctx context.Context, accountID int64, myHome string) (string, error) {
+// StartConsent records a new pending consent request of the account for
+// a plan and returns the My Home URL to send the browser to:
+// <myHome>/new-policy?request=<JWS>, the request signed with Wattt's key
+// (protocol/providermeta). Its state is a fresh 256-bit random nonce that
+// must come back sealed in MAM_DATA. Asking again while a consent is
+// active is a renewal: My Home replaces the old consent.
+func (s *Service) StartConsent(ctx context.Context, accountID int64, myHome, planID string) (string, error) {
 	base, err := CheckMyHomeURL(myHome)
+	if err != nil {
+		return "", err
+	}
+	plan, ok := PlanByID(planID)
+	if !ok {
+		return "", &UserError{Msg: "Choose one of the plans."}
+	}
+	key, err := s.signingKey()
 	if err != nil {
 		return "", err
 	}
@@ -52,18 +64,20 @@ func (s *Service) StartConsent(ctx context.Context, accountID int64, myHome stri
 	if err != nil {
 		return "", err
 	}
+	now := time.Now()
+	tok, err := providermeta.Sign(providermeta.Request{
+		Address: a.Address, PublicKey: a.PublicKey, Goal: s.cfg.Goal, URL: strings.TrimRight(s.cfg.PublicURL, "/") + ReturnPath,
+		State: state, Scope: plan.Scope, Resolution: plan.Resolution, IssuedAt: now.Unix(),
+	}, key)
+	if err != nil {
+		return "", err
+	}
 	if err := s.st.CreateConsentRequest(ctx, ConsentRequest{
-		State: state, AccountID: accountID, MyHomeURL: base, Goal: s.cfg.Goal, CreatedAt: time.Now(),
+		State: state, AccountID: accountID, MyHomeURL: base, Goal: s.cfg.Goal, Plan: plan.ID, CreatedAt: now,
 	}); err != nil {
 		return "", err
 	}
-	q := url.Values{}
-	q.Set("address", a.Address)
-	q.Set("publicKey", a.PublicKey)
-	q.Set("goal", s.cfg.Goal)
-	q.Set("url", strings.TrimRight(s.cfg.PublicURL, "/")+ReturnPath)
-	q.Set("state", state)
-	return base + "/new-policy?" + q.Encode(), nil
+	return base + "/new-policy?" + url.Values{"request": {tok}}.Encode(), nil
 }
 
 func randomState() (string, error) {
@@ -74,14 +88,19 @@ func randomState() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
-// FinishConsent records the owner's answer as it came back from My Home.
-// The state must be one of this account's own requests; anything else is
-// ErrUnknownRequest and changes nothing.
-func (s *Service) FinishConsent(ctx context.Context, accountID int64, state string, granted bool) (ConsentRequest, error) {
+// FinishConsent records the owner's answer as it came back from My Home,
+// with the end of a granted consent (My Home's expires, RFC 3339; ignored if
+// absent or malformed). The state must be one of this account's own
+// requests; anything else is ErrUnknownRequest and changes nothing.
+func (s *Service) FinishConsent(ctx context.Context, accountID int64, state string, granted bool, expires string) (ConsentRequest, error) {
 	if state == "" || len(state) > 128 {
 		return ConsentRequest{}, ErrUnknownRequest
 	}
-	r, err := s.st.ReturnConsentRequest(ctx, accountID, state, granted, time.Now())
+	var ends *time.Time
+	if t, err := time.Parse(time.RFC3339, expires); err == nil && granted {
+		ends = &t
+	}
+	r, err := s.st.ReturnConsentRequest(ctx, accountID, state, granted, ends, time.Now())
 	if errors.Is(err, ErrNotFound) {
 		return ConsentRequest{}, ErrUnknownRequest
 	}

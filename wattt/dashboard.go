@@ -138,6 +138,9 @@ type Dashboard struct {
 	Now     time.Time
 	Oldest  *time.Time // oldest full-resolution reading kept (CSV)
 	Updated time.Time
+	// Consent is the request that last granted this connection (its plan,
+	// its end, the My Home to renew at); nil for connections from before.
+	Consent *ConsentRequest
 }
 
 // CurveStep is the resolution of today's power curve.
@@ -220,6 +223,11 @@ func (s *Service) Dashboard(ctx context.Context, accountID, connID int64, now ti
 	}
 	if t, err := s.st.OldestReadingTime(ctx, id); err == nil {
 		d.Oldest = &t
+	} else if !errors.Is(err, ErrNotFound) {
+		return Dashboard{}, err
+	}
+	if r, err := s.st.ConnectionConsent(ctx, id); err == nil {
+		d.Consent = &r
 	} else if !errors.Is(err, ErrNotFound) {
 		return Dashboard{}, err
 	}

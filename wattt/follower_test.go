@@ -3,7 +3,6 @@ package wattt_test
 import (
 	"context"
 	"encoding/json"
-	"net/url"
 	"testing"
 	"time"
 
@@ -87,13 +86,13 @@ func TestFollowerSkipsHostileMessagesAndFollowsRotations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	to, err := p.svc.StartConsent(ctx, acct, "http://myhome.test")
+	to, err := p.svc.StartConsent(ctx, acct, "http://myhome.test", "live")
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, _ := url.Parse(to)
-	addr := u.Query().Get("address")
-	pub, err := ntru.ParsePublicKey(u.Query().Get("publicKey"))
+	req := requestOf(t, p.svc, to)
+	addr := req.Address
+	pub, err := ntru.ParsePublicKey(req.PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +117,7 @@ func TestFollowerSkipsHostileMessagesAndFollowsRotations(t *testing.T) {
 	w.rotate(map[string]*ntru.PublicKey{"SOMEONEELSE": otherPub})
 	w.data(30) // under a key this provider never gets
 
-	conn, err := p.svc.Connect(ctx, acct, protocol.ChannelKey{Device: "DEVICE", Root: first, SideKey: key, State: u.Query().Get("state")})
+	conn, err := p.svc.Connect(ctx, acct, protocol.ChannelKey{Device: "DEVICE", Root: first, SideKey: key, State: req.State})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,23 +88,7 @@ func startReader(t testing.TB, node *tangletest.Node) *reader.Agent {
 			t.Errorf("reader: %v", err)
 		}
 	})
-	wg.Go(func() {
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				tg, _ := meter.Next()
-				select {
-				case telegrams <- tg:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	})
+	wg.Go(func() { meter.Feed(ctx, 200*time.Millisecond, telegrams) })
 	t.Cleanup(func() { cancel(); wg.Wait(); a.Close() })
 	return a
 }
@@ -127,7 +111,7 @@ type request struct {
 
 func startConsent(t testing.TB, s *site, account int64) request {
 	t.Helper()
-	to, err := s.svc.StartConsent(context.Background(), account, "http://myhome.test/")
+	to, err := s.svc.StartConsent(context.Background(), account, "http://myhome.test/", "live")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,10 +119,11 @@ func startConsent(t testing.TB, s *site, account int64) request {
 	if err != nil || u.Scheme != "http" || u.Host != "myhome.test" || u.Path != "/new-policy" {
 		t.Fatalf("redirect %q", to)
 	}
-	q := u.Query()
-	r := request{address: q.Get("address"), publicKey: q.Get("publicKey"), state: q.Get("state"), returnURL: q.Get("url")}
-	if len(r.address) != 81 || r.publicKey == "" || len(r.state) < 40 || r.returnURL != "http://wattt.test/connect/return" || q.Get("goal") == "" {
-		t.Fatalf("consent request %+v", r)
+	c := requestOf(t, s.svc, to)
+	r := request{address: c.Address, publicKey: c.PublicKey, state: c.State, returnURL: c.URL}
+	if len(r.address) != 81 || r.publicKey == "" || len(r.state) < 40 || r.returnURL != "http://wattt.test/connect/return" || c.Goal == "" ||
+		c.Resolution != "raw" || len(c.Scope) != 5 {
+		t.Fatalf("consent request %+v", c)
 	}
 	return r
 }
@@ -245,10 +230,10 @@ func TestConnectFollowRevokeRestart(t *testing.T) {
 		t.Fatal("a forged MAM_DATA created a connection")
 	}
 	// The owner's answer only comes back for the visitor's own state.
-	if _, err := s.svc.FinishConsent(ctx, accB, reqA.state, true); err == nil {
+	if _, err := s.svc.FinishConsent(ctx, accB, reqA.state, true, ""); err == nil {
 		t.Fatal("account B finished account A's request")
 	}
-	if _, err := s.svc.FinishConsent(ctx, accA, reqA.state, true); err != nil {
+	if _, err := s.svc.FinishConsent(ctx, accA, reqA.state, true, ""); err != nil {
 		t.Fatal(err)
 	}
 

@@ -39,6 +39,8 @@ type ConsentRequest struct {
 	AccountID    int64
 	MyHomeURL    string
 	Goal         string
+	Plan         string     // what was asked for (Plans)
+	EndsAt       *time.Time // when the consent ends, as My Home said on return
 	Status       RequestStatus
 	CreatedAt    time.Time
 	ReturnedAt   *time.Time

@@ -117,6 +117,12 @@ func (s *Service) Connect(ctx context.Context, accountID int64, key protocol.Cha
 }
 
 func (s *Service) connect(ctx context.Context, a Account, key protocol.ChannelKey) (Connection, error) {
+	if c, ok, err := s.following(ctx, a, key); err != nil || ok {
+		if ok {
+			err = s.st.ConfirmKeys(ctx, a.ID, key.State, c.ID, time.Now())
+		}
+		return c, err
+	}
 	sealed, err := s.sealSideKey(a.Address, key.SideKey)
 	if err != nil {
 		return Connection{}, err
@@ -127,6 +133,30 @@ func (s *Service) connect(ctx context.Context, a Account, key protocol.ChannelKe
 	}
 	s.nudge()
 	return c, nil
+}
+
+// following finds the account's live connection to key.Device when it
+// reads with the same side key: the keys of a renewal. Its follower is
+// somewhere on the channel already, maybe behind the root in the key, so
+// the connection stays where it is rather than skipping what it has not
+// read yet. Keys with another side key (there was a rotation since, e.g. a
+// revocation and a new grant) move the connection to the new root.
+func (s *Service) following(ctx context.Context, a Account, key protocol.ChannelKey) (Connection, bool, error) {
+	conns, err := s.st.AccountConnections(ctx, a.ID)
+	if err != nil {
+		return Connection{}, false, err
+	}
+	for _, c := range conns {
+		if c.Device != key.Device || c.Status != ConnectionLive {
+			continue
+		}
+		side, err := s.openSideKey(a.Address, c.SideKey)
+		if err != nil {
+			return Connection{}, false, err
+		}
+		return c, side == key.SideKey, nil
+	}
+	return Connection{}, false, nil
 }
 
 // sideKeyContext binds a sealed side key to the account it was given to.

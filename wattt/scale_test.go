@@ -136,7 +136,7 @@ func connectMeters(t testing.TB, svc *wattt.Service, chans []*meterChannel) []in
 		if err != nil {
 			t.Fatal(err)
 		}
-		to, err := svc.StartConsent(ctx, acct, "http://myhome.test")
+		to, err := svc.StartConsent(ctx, acct, "http://myhome.test", "live")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -57,9 +57,14 @@ type ConsentStore interface {
 	// LatestConsentRequest returns the account's most recent request.
 	LatestConsentRequest(ctx context.Context, accountID int64) (ConsentRequest, error)
 	// ReturnConsentRequest records the owner's answer coming back from My
-	// Home. Only a pending request changes; one that already got its keys
-	// stays connected (keys may arrive before the browser returns).
-	ReturnConsentRequest(ctx context.Context, accountID int64, state string, granted bool, at time.Time) (ConsentRequest, error)
+	// Home, with the consent's end for a grant (nil if My Home named
+	// none). Only a pending request changes status; one that already got
+	// its keys stays connected (keys may arrive before the browser
+	// returns) but still learns its end.
+	ReturnConsentRequest(ctx context.Context, accountID int64, state string, granted bool, endsAt *time.Time, at time.Time) (ConsentRequest, error)
+	// ConnectionConsent returns the newest consent request that connected
+	// the connection (its plan and end); ErrNotFound if none did.
+	ConnectionConsent(ctx context.Context, connectionID int64) (ConsentRequest, error)
 }
 
 // ConnectionStore keeps the reader channels accounts follow.
@@ -71,6 +76,11 @@ type ConnectionStore interface {
 	// already exists (an earlier consent, maybe revoked) is pointed at the
 	// new root and key and keeps its readings and sequence number.
 	AcceptKeys(ctx context.Context, accountID int64, state, device, root, sideKey string, at time.Time) (Connection, error)
+	// ConfirmKeys records that the account's open consent request with the
+	// given state was answered with the keys of a live connection it
+	// already follows (a renewal: the connection keeps its place in the
+	// channel); ErrNoPendingRequest as in AcceptKeys.
+	ConfirmKeys(ctx context.Context, accountID int64, state string, connectionID int64, at time.Time) error
 	Connection(ctx context.Context, id int64) (Connection, error)
 	// AccountConnections returns the account's connections, most recently
 	// updated first.

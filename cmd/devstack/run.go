@@ -86,6 +86,9 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		"--site", "both", "--data", filepath.Join(cfg.dataDir, "server"),
 		"--myhome-listen", cfg.myhomeAddr, "--wattt-listen", cfg.watttAddr,
 		"--myhome-url", myhomeURL,
+		// Wattt serves plain http on this machine: let My Home fetch its
+		// provider document there (production requires https).
+		"--myhome-provider-loopback",
 		"--node", nodeURL, "--mwm", mwm,
 	}, nil); err != nil {
 		return err

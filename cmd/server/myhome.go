@@ -14,6 +14,7 @@ import (
 	handlers "iotahome/handlers/myhome"
 	"iotahome/internal/envdefault"
 	"iotahome/myhome"
+	"iotahome/protocol/providermeta"
 	"iotahome/store/myhomestore"
 	"iotahome/store/serverkey"
 	"iotahome/tangle/client"
@@ -23,6 +24,7 @@ import (
 type myhomeOptions struct {
 	keyFile        string
 	pairingTimeout time.Duration
+	providers      providermeta.FetchConfig
 }
 
 func registerMyHomeFlags(fs *flag.FlagSet) *myhomeOptions {
@@ -35,6 +37,11 @@ func registerMyHomeFlags(fs *flag.FlagSet) *myhomeOptions {
 		timeout = v
 	}
 	fs.DurationVar(&o.pairingTimeout, "myhome-pairing-timeout", timeout, "how long pairing waits for each answer of the reader (env MYHOME_PAIRING_TIMEOUT)")
+	fs.BoolVar(&o.providers.AllowHTTPLoopback, "myhome-provider-loopback", envdefault.Bool("MYHOME_PROVIDER_LOOPBACK", false),
+		"development and tests only: accept service providers on this machine (localhost, 127.0.0.0/8, ::1) over plain http; "+
+			"otherwise a provider must be https on a public address (env MYHOME_PROVIDER_LOOPBACK)")
+	fs.DurationVar(&o.providers.TTL, "myhome-provider-ttl", envdefault.Duration("MYHOME_PROVIDER_TTL", 10*time.Minute),
+		"how long a provider's fetched metadata document (its name and signing keys) is trusted before it is fetched again (env MYHOME_PROVIDER_TTL)")
 	return o
 }
 
@@ -57,7 +64,7 @@ func startMyHome(ctx context.Context, cfg serverConfig, o *myhomeOptions) (*echo
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := myhome.New(st, key, tc, cfg.Log.With("site", "myhome"), myhome.Config{PairingTimeout: o.pairingTimeout})
+	svc := myhome.New(st, key, tc, cfg.Log.With("site", "myhome"), myhome.Config{PairingTimeout: o.pairingTimeout, Providers: o.providers})
 	wctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)

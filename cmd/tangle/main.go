@@ -95,7 +95,7 @@ func run(cfg config, log *slog.Logger) error {
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
 	}
-	srv.RegisterOnShutdown(n.InterruptAttach)
+	srv.RegisterOnShutdown(n.Shutdown)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("serving IRI API", "url", "http://"+ln.Addr().String())

@@ -92,7 +92,9 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 		return fmt.Errorf("-messages %d is too few for -warmup %s plus -measure %s at one per %s: need %d", c.messages, c.warmup, c.measure, c.interval, need)
 	}
 	c.setups = splitList(setups)
-	dir := filepath.Join(c.cache, fmt.Sprintf("%d-messages", c.messages))
+	// The version names the cache format and the MAM addressing it was
+	// built with (2: Curl-P81 of the root): an older cache is not read.
+	dir := filepath.Join(c.cache, fmt.Sprintf("v2-%d-messages", c.messages))
 	log.Info("channel cache", "dir", dir)
 	meta, err := buildCache(dir, c.meters, c.messages, cacheChunk, c.jobs, log)
 	if err != nil {

@@ -19,7 +19,7 @@ func (h *handlers) newPolicy(c echo.Context) error {
 	var ue *myhome.UserError
 	if errors.As(err, &ue) {
 		return render(c, http.StatusBadRequest, views.Error(h.chrome(c, ""), http.StatusBadRequest,
-			"This consent request is not valid", ue.Msg+" Nothing was shared. Go back to the app that sent you here and try again, or tell its makers."))
+			"This consent request was refused", ue.Msg+" Nothing was shared or stored. Go back to the app that sent you here and try again, or tell its makers."))
 	}
 	if err != nil {
 		return err
@@ -51,7 +51,11 @@ func (h *handlers) renderConsent(c echo.Context, status int, r myhome.ConsentReq
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.Consent(h.chrome(c, "policies"), r, devices, errMsg))
+	renews, err := h.svc.Renewals(ctx, acct, r)
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.Consent(h.chrome(c, "policies"), r, devices, renews, errMsg))
 }
 
 // decide handles Grant and Deny. The redirect target comes from the stored

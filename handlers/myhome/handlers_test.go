@@ -18,6 +18,8 @@ import (
 
 	"iotahome/myhome"
 	"iotahome/protocol"
+	"iotahome/protocol/providermeta"
+	"iotahome/protocol/providermeta/providertest"
 	"iotahome/store/myhomestore"
 	"iotahome/store/serverkey"
 	"iotahome/tangle/client"
@@ -28,8 +30,9 @@ import (
 
 // site is My Home served over HTTP for a test, on the real dev node.
 type site struct {
-	srv *httptest.Server
-	st  *myhomestore.Store
+	srv      *httptest.Server
+	st       *myhomestore.Store
+	provider *providertest.Provider // a provider site that publishes its document
 }
 
 func startSite(t *testing.T) *site {
@@ -45,7 +48,8 @@ func startSite(t *testing.T) *site {
 	}
 	key, _ := serverkey.FromBytes(bytes.Repeat([]byte{3}, serverkey.Size))
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc := myhome.New(st, key, c, log, myhome.Config{PollInterval: 100 * time.Millisecond})
+	svc := myhome.New(st, key, c, log, myhome.Config{PollInterval: 100 * time.Millisecond,
+		Providers: providermeta.FetchConfig{AllowHTTPLoopback: true}})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -57,7 +61,7 @@ func startSite(t *testing.T) *site {
 		wg.Wait()
 		st.Close()
 	})
-	return &site{srv: srv, st: st}
+	return &site{srv: srv, st: st, provider: providertest.Start(t, "Provider Example")}
 }
 
 // browser is one person's browser: its own cookies, no automatic redirects.
@@ -151,12 +155,35 @@ func (s *site) addDevice(t *testing.T, acct string) string {
 	return string(addr)
 }
 
-func providerQuery(t *testing.T, returnURL string) url.Values {
-	sd, _ := seed.New()
-	addr, _ := seed.Address(sd, 0)
-	pub, _, _ := ntru.DeriveKeyPair(sd)
-	return url.Values{"address": {string(addr)}, "publicKey": {string(pub.Trytes())},
-		"goal": {"Show <b>your</b> energy use"}, "url": {returnURL}, "state": {"nonce-12345678"}}
+// providerAccount is an address and NTRU public key of a provider account.
+type providerAccount struct{ address, publicKey string }
+
+func newProviderAccount(t *testing.T) providerAccount {
+	addr, pub := providertest.Account(t)
+	return providerAccount{addr, pub}
+}
+
+// providerQuery is a /new-policy query with a request of a fresh account
+// of the site's provider, signed after edit changed it.
+func (s *site) providerQuery(t *testing.T, edit func(*providermeta.Request)) url.Values {
+	return s.accountQuery(t, newProviderAccount(t), edit)
+}
+
+// accountQuery is providerQuery for a given provider account.
+func (s *site) accountQuery(t *testing.T, a providerAccount, edit func(*providermeta.Request)) url.Values {
+	t.Helper()
+	r := s.provider.Request(a.address, a.publicKey, "nonce-12345678")
+	r.Goal = "Show <b>your</b> energy use"
+	r.URL = s.provider.URL + "/back"
+	if edit != nil {
+		edit(&r)
+	}
+	return url.Values{"request": {s.provider.Sign(t, r)}}
+}
+
+// returnTo sets a request's return URL.
+func returnTo(u string) func(*providermeta.Request) {
+	return func(r *providermeta.Request) { r.URL = u }
 }
 
 // consentID follows /new-policy to the stored request's page.
@@ -225,7 +252,7 @@ func TestSessionIsolation(t *testing.T) {
 	bob.newHome(s)
 	dev := s.addDevice(t, acctA)
 
-	id := alice.consentID(providerQuery(t, "https://provider.example/back"))
+	id := alice.consentID(s.providerQuery(t, nil))
 	alice.get("/consent/" + id)
 	code, _, h := alice.post("/consent/"+id, url.Values{"decision": {"grant"}, "device": {dev}})
 	if code != http.StatusSeeOther {
@@ -235,11 +262,11 @@ func TestSessionIsolation(t *testing.T) {
 	policy := back.Query().Get("policy")
 
 	_, body, _ := alice.get("/policies")
-	if !strings.Contains(body, "provider.example") {
+	if !strings.Contains(body, "Provider Example") || !strings.Contains(body, s.provider.URL) {
 		t.Fatal("owner does not see her policy")
 	}
 	_, body, _ = bob.get("/policies")
-	if strings.Contains(body, "provider.example") || strings.Contains(body, policy) {
+	if strings.Contains(body, "Provider Example") || strings.Contains(body, policy) {
 		t.Fatal("another user sees the policy")
 	}
 	_, body, _ = bob.get("/devices")
@@ -288,15 +315,15 @@ func TestConsentRedirectsOnlyWhereTheOwnerSaw(t *testing.T) {
 		"https://user:pw@evil.example/", "data:text/html,hi", "http://evil.example/\x00", "https://:443/",
 		"  javascript:alert(1)", "http:\\\\evil.example",
 	} {
-		code, body, _ := b.get("/new-policy?" + providerQuery(t, bad).Encode())
+		code, body, _ := b.get("/new-policy?" + s.providerQuery(t, returnTo(bad)).Encode())
 		if code != http.StatusBadRequest || !strings.Contains(body, "return address") {
 			t.Errorf("url %q: %d", bad, code)
 		}
 	}
 
-	id := b.consentID(providerQuery(t, "http://127.0.0.1:8081/connect?keep=1"))
+	id := b.consentID(s.providerQuery(t, returnTo(s.provider.URL+"/connect?keep=1")))
 	_, page, _ := b.get("/consent/" + id)
-	if !strings.Contains(page, "http://127.0.0.1:8081") || strings.Contains(page, "<b>your</b>") {
+	if !strings.Contains(page, s.provider.URL) || strings.Contains(page, "<b>your</b>") {
 		t.Fatal("consent page does not show the origin, or does not escape the goal")
 	}
 	// A changed URL posted with the decision is ignored.
@@ -305,7 +332,7 @@ func TestConsentRedirectsOnlyWhereTheOwnerSaw(t *testing.T) {
 		t.Fatalf("deny: %d", code)
 	}
 	loc, _ := url.Parse(h.Get("Location"))
-	if loc.Host != "127.0.0.1:8081" || loc.Path != "/connect" || loc.Query().Get("keep") != "1" ||
+	if "http://"+loc.Host != s.provider.URL || loc.Path != "/connect" || loc.Query().Get("keep") != "1" ||
 		loc.Query().Get("result") != "denied" || loc.Query().Get("state") != "nonce-12345678" {
 		t.Fatalf("deny redirect %q", h.Get("Location"))
 	}
@@ -328,48 +355,156 @@ func TestMalformedConsentRequests(t *testing.T) {
 	s := startSite(t)
 	b := s.browser(t)
 	b.newHome(s)
-	good := providerQuery(t, "https://provider.example/back")
-	cases := map[string]func(url.Values){
-		"missing address":  func(q url.Values) { q.Del("address") },
-		"short address":    func(q url.Values) { q.Set("address", "ABC") },
-		"bad checksum":     func(q url.Values) { q.Set("address", q.Get("address")+"999999999") },
-		"bad key":          func(q url.Values) { q.Set("publicKey", "NOTAKEY") },
-		"empty goal":       func(q url.Values) { q.Set("goal", " ") },
-		"long goal":        func(q url.Values) { q.Set("goal", strings.Repeat("g", 301)) },
-		"bad state":        func(q url.Values) { q.Set("state", "a b") },
-		"short state":      func(q url.Values) { q.Set("state", "abc") },
-		"unknown scope":    func(q url.Values) { q.Set("scope", "electricity,location") },
-		"bad duration":     func(q url.Values) { q.Set("duration", "forever") },
-		"too long":         func(q url.Values) { q.Set("duration", "400d") },
-		"too short":        func(q url.Values) { q.Set("duration", "1m") },
-		"missing url":      func(q url.Values) { q.Del("url") },
-		"control in goal":  func(q url.Values) { q.Set("goal", "a\x07b") },
-		"missing state":    func(q url.Values) { q.Del("state") },
-		"missing key":      func(q url.Values) { q.Del("publicKey") },
-		"missing goal":     func(q url.Values) { q.Del("goal") },
-		"scope empty item": func(q url.Values) { q.Set("scope", "gas,,") },
+	cases := map[string]func(*providermeta.Request){
+		"short address":    func(r *providermeta.Request) { r.Address = "ABC" },
+		"bad key":          func(r *providermeta.Request) { r.PublicKey = "NOTAKEY" },
+		"empty goal":       func(r *providermeta.Request) { r.Goal = " " },
+		"long goal":        func(r *providermeta.Request) { r.Goal = strings.Repeat("g", 301) },
+		"bad state":        func(r *providermeta.Request) { r.State = "a b" },
+		"short state":      func(r *providermeta.Request) { r.State = "abc" },
+		"unknown kind":     func(r *providermeta.Request) { r.Scope = []string{"electricity", "location"} },
+		"no kinds":         func(r *providermeta.Request) { r.Scope = nil },
+		"bad resolution":   func(r *providermeta.Request) { r.Resolution = "5s" },
+		"bad duration":     func(r *providermeta.Request) { r.Duration = "forever" },
+		"too long":         func(r *providermeta.Request) { r.Duration = "400d" },
+		"too short":        func(r *providermeta.Request) { r.Duration = "1m" },
+		"missing url":      func(r *providermeta.Request) { r.URL = "" },
+		"control in goal":  func(r *providermeta.Request) { r.Goal = "a\x07b" },
+		"missing state":    func(r *providermeta.Request) { r.State = "" },
+		"missing key":      func(r *providermeta.Request) { r.PublicKey = "" },
+		"expired":          func(r *providermeta.Request) { r.IssuedAt = time.Now().Add(-time.Hour).Unix() },
+		"from the future":  func(r *providermeta.Request) { r.IssuedAt = time.Now().Add(time.Hour).Unix() },
+		"overflowing days": func(r *providermeta.Request) { r.Duration = "213505d" }, // issue 13: was 24h25m
+		"invisible goal":   func(r *providermeta.Request) { r.Goal = strings.Repeat("\u200b", 300) },
+		"bidi goal":        func(r *providermeta.Request) { r.Goal = "Graphs \u202eeerf" },
+		"port 99999":       returnTo("http://127.0.0.1:99999/back"),
 	}
 	for name, mutate := range cases {
-		q := url.Values{}
-		for k, v := range good {
-			q[k] = append([]string(nil), v...)
-		}
-		mutate(q)
-		code, body, _ := b.get("/new-policy?" + q.Encode())
-		if code != http.StatusBadRequest || !strings.Contains(body, "not valid") {
+		code, body, _ := b.get("/new-policy?" + s.providerQuery(t, mutate).Encode())
+		if code != http.StatusBadRequest || !strings.Contains(body, "was refused") || !strings.Contains(body, "Nothing was shared") {
 			t.Errorf("%s: %d", name, code)
 		}
 	}
-	q := good
-	q.Set("scope", "gas, electricity")
-	q.Set("duration", "30d")
-	id := b.consentID(q)
+	// The old, unsigned form of a request is refused.
+	unsigned := url.Values{"address": {strings.Repeat("A", 81)}, "publicKey": {"X"}, "goal": {"x"},
+		"url": {s.provider.URL + "/back"}, "state": {"nonce-12345678"}}
+	if code, body, _ := b.get("/new-policy?" + unsigned.Encode()); code != http.StatusBadRequest || !strings.Contains(body, "not signed") {
+		t.Errorf("unsigned request: %d", code)
+	}
+	if n := countRequests(t, s); n != 0 {
+		t.Fatalf("%d consent requests stored by refused requests", n)
+	}
+
+	id := b.consentID(s.providerQuery(t, func(r *providermeta.Request) {
+		r.Scope, r.Resolution, r.Duration = []string{"gas", "electricity"}, "15m", "30d"
+	}))
 	_, page, _ := b.get("/consent/" + id)
-	if !strings.Contains(page, "30 days") || !strings.Contains(page, "gas use") {
-		t.Fatal("consent page does not show duration and scope")
+	for _, want := range []string{"Provider Example", s.provider.URL, "verified", "gas use", "one value per 15 minutes", "ends in 30 days"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("consent page does not show %q", want)
+		}
+	}
+	if strings.Contains(page, "voltage") {
+		t.Error("consent page lists a kind of data that was not asked for")
 	}
 	if code, _, _ := b.get("/consent/0123456789abcdef0123456789abcdef"); code != http.StatusNotFound {
 		t.Fatalf("unknown request: %d", code)
+	}
+}
+
+// TestConsentPhishingRefusedOverHTTP: issue 12's attack through My Home's
+// front door. A page sends the owner to /new-policy with its own address
+// and key and a trusted provider's return URL, signed with its own key (or
+// not at all): the owner gets a page that says so, and nothing is stored.
+func TestConsentPhishingRefusedOverHTTP(t *testing.T) {
+	s := startSite(t)
+	b := s.browser(t)
+	b.newHome(s)
+	attacker := newProviderAccount(t)
+	r := s.provider.Request(attacker.address, attacker.publicKey, "attack-state-1")
+	tok, err := providermeta.Sign(r, providertest.NewKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body, _ := b.get("/new-policy?" + url.Values{"request": {tok}}.Encode())
+	if code != http.StatusBadRequest || !strings.Contains(body, "was refused") || !strings.Contains(body, "does not publish") {
+		t.Fatalf("forged request: %d\n%s", code, body)
+	}
+	if n := countRequests(t, s); n != 0 {
+		t.Fatalf("%d consent requests stored for a forged request", n)
+	}
+}
+
+func countRequests(t *testing.T, s *site) int {
+	t.Helper()
+	n, err := s.st.CountConsentRequests(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestRenewalReplacesThePolicy: a second request of the same provider
+// account for the same device says "renew", shows what changes, and
+// granting it leaves one active consent, marked renewed.
+func TestRenewalReplacesThePolicy(t *testing.T) {
+	s := startSite(t)
+	b := s.browser(t)
+	acct := b.newHome(s)
+	dev := s.addDevice(t, acct)
+	a := newProviderAccount(t)
+	grant := func(q url.Values) string {
+		id := b.consentID(q)
+		b.get("/consent/" + id)
+		code, _, h := b.post("/consent/"+id, url.Values{"decision": {"grant"}, "device": {dev}})
+		if code != http.StatusSeeOther {
+			t.Fatalf("grant: %d", code)
+		}
+		back, _ := url.Parse(h.Get("Location"))
+		if _, err := time.Parse(time.RFC3339, back.Query().Get("expires")); err != nil {
+			t.Fatalf("grant redirect has no end date: %s", back)
+		}
+		return back.Query().Get("policy")
+	}
+	first := grant(s.accountQuery(t, a, func(r *providermeta.Request) { r.Duration = "30d" }))
+
+	q := s.accountQuery(t, a, func(r *providermeta.Request) {
+		r.State, r.Resolution, r.Scope = "nonce-renewal-1", "15m", []string{"electricity", "gas"}
+	})
+	id := b.consentID(q)
+	_, page, _ := b.get("/consent/" + id)
+	for _, want := range []string{"asks to renew", "What changes", "per 15 minutes", "electricity, gas", "ends in 30 days", "Renew access"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("renewal page does not show %q", want)
+		}
+	}
+	second := grant(q)
+	if second == first {
+		t.Fatal("renewal reused the policy id")
+	}
+	_, body, _ := b.get("/policies")
+	if n := strings.Count(body, "badge-active"); n != 1 || !strings.Contains(body, "renewed") || strings.Count(body, "/revoke") != 1 {
+		t.Fatalf("after renewing: %d active consents shown, want 1 (renewed):\n%s", n, body)
+	}
+	p1, _ := s.st.Policy(context.Background(), acct, first)
+	p2, _ := s.st.Policy(context.Background(), acct, second)
+	if p1.ReplacedBy != second || p2.Replaces != first || p1.Status(time.Now()) != "replaced" || p2.Status(time.Now()) != "active" {
+		t.Fatalf("replaced %+v\nby %+v", p1, p2)
+	}
+	// A repeated request (nothing changed) merges the same way.
+	third := grant(s.accountQuery(t, a, func(r *providermeta.Request) { r.State = "nonce-repeat-123" }))
+	ps, _ := s.st.Policies(context.Background(), acct)
+	active := 0
+	for _, p := range ps {
+		if p.Status(time.Now()) == "active" {
+			active++
+			if p.ID != third {
+				t.Errorf("active policy %s, want %s", p.ID, third)
+			}
+		}
+	}
+	if active != 1 {
+		t.Fatalf("%d active policies for one provider account, want 1", active)
 	}
 }
 
@@ -399,7 +534,7 @@ func TestBadFormValues(t *testing.T) {
 		t.Fatalf("pairing page: %d", code)
 	}
 
-	id := b.consentID(providerQuery(t, "https://provider.example/back"))
+	id := b.consentID(s.providerQuery(t, nil))
 	b.get("/consent/" + id)
 	for name, form := range map[string]url.Values{
 		"no decision":   {"device": {dev}},
@@ -436,7 +571,7 @@ func TestSeedShownOnce(t *testing.T) {
 func TestConsentBeforeHavingAHome(t *testing.T) {
 	s := startSite(t)
 	b := s.browser(t)
-	id := b.consentID(providerQuery(t, "https://provider.example/back"))
+	id := b.consentID(s.providerQuery(t, nil))
 	code, body, _ := b.get("/consent/" + id)
 	if code != http.StatusOK || !strings.Contains(body, "/?next=/consent/"+id) {
 		t.Fatalf("anonymous consent page: %d", code)
@@ -501,7 +636,7 @@ func TestPairingFromAConsentRequestReturnsToIt(t *testing.T) {
 	s := startSite(t)
 	b := s.browser(t)
 	acct := b.newHome(s)
-	id := b.consentID(providerQuery(t, "https://provider.example/back"))
+	id := b.consentID(s.providerQuery(t, nil))
 	next := "/consent/" + id
 
 	_, body, _ := b.get(next)
@@ -535,7 +670,7 @@ func TestPairingFromAConsentRequestReturnsToIt(t *testing.T) {
 		}
 	}
 	_, body, _ = b.get(h.Get("Location"))
-	if !strings.Contains(body, `class="button" href="`+next+`"`) || !strings.Contains(body, "Continue to the request from https://provider.example") {
+	if !strings.Contains(body, `class="button" href="`+next+`"`) || !strings.Contains(body, "Continue to the request from "+s.provider.URL) {
 		t.Fatalf("paired page does not lead back to the request:\n%s", body)
 	}
 	if _, body, _ = b.get(pairing); strings.Contains(body, next) {

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"iotahome/handlers/websession"
+	"iotahome/protocol/providermeta"
 	"iotahome/session"
 	"iotahome/views/layout"
 	views "iotahome/views/wattt"
@@ -49,10 +50,12 @@ func New(svc *wattt.Service, st session.Store, log *slog.Logger) *echo.Echo {
 	e.HTTPErrorHandler = h.errorPage
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", layout.Static())))
 	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", views.Assets())))
+	e.GET(providermeta.WellKnownPath, h.providerDocument)
 	g := e.Group("", websession.SecurityHeaders(""), h.sessions.Middleware(), websession.CSRF(CSRFCookie))
 	g.GET("/", h.start)
 	g.POST("/connect", h.connect)
 	g.GET(wattt.ReturnPath, h.returned)
+	g.GET(wattt.PrivacyPath, h.privacy)
 	signedIn := g.Group("", websession.RequireAccount("/"))
 	signedIn.GET("/connect/waiting", h.waiting)
 	signedIn.GET("/dashboard", h.dashboard)
@@ -149,17 +152,33 @@ func (h *handler) start(c echo.Context) error {
 			return c.Redirect(http.StatusSeeOther, "/dashboard")
 		}
 	}
-	return render(c, http.StatusOK, views.Start(h.chrome(c, "/"), h.svc.Config().MyHomeURL, ""))
+	return render(c, http.StatusOK, views.Start(h.chrome(c, "/"), h.svc.Config().MyHomeURL, wattt.DefaultPlan, ""))
+}
+
+// GET /.well-known/iotahome-provider.json — who Wattt is and the key its
+// consent requests are signed with; My Home fetches it to verify them.
+func (h *handler) providerDocument(c echo.Context) error {
+	doc, err := h.svc.ProviderDocument()
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.JSON(http.StatusOK, doc)
+}
+
+// GET /privacy — the privacy policy the provider document points to.
+func (h *handler) privacy(c echo.Context) error {
+	return render(c, http.StatusOK, views.Privacy(h.chrome(c, "")))
 }
 
 // POST /connect — create the visitor's account if needed and send them to
 // My Home with a fresh consent request.
 func (h *handler) connect(c echo.Context) error {
 	ctx := c.Request().Context()
-	myHome := c.FormValue("myhome")
+	myHome, plan := c.FormValue("myhome"), c.FormValue("plan")
 	if _, err := wattt.CheckMyHomeURL(myHome); err != nil {
 		msg, _ := userMessage(err)
-		return render(c, http.StatusBadRequest, views.Start(h.chrome(c, "/"), myHome, msg))
+		return render(c, http.StatusBadRequest, views.Start(h.chrome(c, "/"), myHome, plan, msg))
 	}
 	id, ok := account(c)
 	if !ok {
@@ -171,9 +190,9 @@ func (h *handler) connect(c echo.Context) error {
 			return err
 		}
 	}
-	to, err := h.svc.StartConsent(ctx, id, myHome)
+	to, err := h.svc.StartConsent(ctx, id, myHome, plan)
 	if msg, ok := userMessage(err); ok {
-		return render(c, http.StatusBadRequest, views.Start(h.chrome(c, "/"), myHome, msg))
+		return render(c, http.StatusBadRequest, views.Start(h.chrome(c, "/"), myHome, plan, msg))
 	}
 	if err != nil {
 		return err
@@ -192,7 +211,7 @@ func (h *handler) returned(c echo.Context) error {
 	if result != "granted" && result != "denied" {
 		return badRequest("My Home's answer is incomplete. Start again from the Wattt start page.")
 	}
-	r, err := h.svc.FinishConsent(c.Request().Context(), id, state, result == "granted")
+	r, err := h.svc.FinishConsent(c.Request().Context(), id, state, result == "granted", c.QueryParam("expires"))
 	if errors.Is(err, wattt.ErrUnknownRequest) {
 		return badRequest("This answer does not match a consent request of yours. Start again from the Wattt start page.")
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"iotahome/protocol"
+	"iotahome/protocol/providermeta"
 	"iotahome/store/serverkey"
 	"iotahome/store/watttsqlite"
 	"iotahome/tangle/client"
@@ -27,8 +28,9 @@ import (
 // testSite is the Wattt app on a fresh database. Its service never runs its
 // workers: handlers need none of them, and no node is contacted.
 type testSite struct {
-	e  *echo.Echo
-	st wattt.Store
+	e   *echo.Echo
+	st  wattt.Store
+	svc *wattt.Service
 }
 
 func newSite(t testing.TB) *testSite {
@@ -47,7 +49,7 @@ func newSite(t testing.TB) *testSite {
 	}
 	log := slog.New(slog.DiscardHandler)
 	svc := wattt.New(st, key, c, log, wattt.Config{MyHomeURL: "http://myhome.test", PublicURL: "http://wattt.test", Location: time.UTC})
-	return &testSite{e: New(svc, st, log), st: st}
+	return &testSite{e: New(svc, st, log), st: st, svc: svc}
 }
 
 // browser keeps cookies like a browser (one per visitor).
@@ -99,10 +101,19 @@ func (b *browser) csrf() string {
 	return m[1]
 }
 
-// connect posts the connect form and returns the consent request's state.
+// connect posts the connect form (Live plan) and returns the consent
+// request's state.
 func (b *browser) connect() string {
 	b.t.Helper()
-	rec := b.post("/connect", url.Values{"_csrf": {b.csrf()}, "myhome": {"http://myhome.test/"}})
+	return b.connectPlan("live").State
+}
+
+// connectPlan posts the connect form for a plan and returns the signed
+// request it sent the browser to My Home with, verified against Wattt's
+// published document (fetched over HTTP as My Home does).
+func (b *browser) connectPlan(plan string) providermeta.Checked {
+	b.t.Helper()
+	rec := b.post("/connect", url.Values{"_csrf": {b.csrf()}, "myhome": {"http://myhome.test/"}, "plan": {plan}})
 	if rec.Code != http.StatusSeeOther {
 		b.t.Fatalf("connect: %d %s", rec.Code, rec.Body)
 	}
@@ -110,10 +121,19 @@ func (b *browser) connect() string {
 	if err != nil || u.Host != "myhome.test" || u.Path != "/new-policy" {
 		b.t.Fatalf("connect redirected to %q", rec.Header().Get("Location"))
 	}
-	if u.Query().Get("url") != "http://wattt.test/connect/return" || len(u.Query().Get("address")) != 81 {
-		b.t.Fatalf("consent request %v", u.Query())
+	docRec := b.get(providermeta.WellKnownPath)
+	doc, err := providermeta.ParseDocument(docRec.Body.Bytes(), "http://wattt.test")
+	if docRec.Code != http.StatusOK || err != nil {
+		b.t.Fatalf("provider document: %d %v\n%s", docRec.Code, err, docRec.Body)
 	}
-	return u.Query().Get("state")
+	c, err := providermeta.Verify(u.Query().Get("request"), doc, time.Now())
+	if err != nil {
+		b.t.Fatalf("consent request does not verify against the published document: %v", err)
+	}
+	if c.URL != "http://wattt.test/connect/return" || len(c.Address) != 81 {
+		b.t.Fatalf("consent request %+v", c)
+	}
+	return c
 }
 
 func (b *browser) accountID() int64 {
@@ -292,5 +312,76 @@ func TestDashboardSessionIsolationTariffAndExport(t *testing.T) {
 	}
 	if rec := alice.get("/export.csv?c=" + id + "&from=2026-02-01&to=2026-01-01"); rec.Code != http.StatusBadRequest {
 		t.Errorf("reversed range: %d", rec.Code)
+	}
+}
+
+// TestPlansDocumentAndRenewal: Wattt publishes its provider document and a
+// privacy page; each plan asks for what it says; the end of the consent
+// that My Home reports comes back on the dashboard with a renew form, and
+// the keys of a renewal confirm the connection without moving it.
+func TestPlansDocumentAndRenewal(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	b := s.browser(t)
+	b.get("/")
+	rec := b.get(providermeta.WellKnownPath)
+	if ct := rec.Header().Get("Content-Type"); rec.Code != http.StatusOK || !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("document: %d %s", rec.Code, ct)
+	}
+	doc, err := providermeta.ParseDocument(rec.Body.Bytes(), "http://wattt.test")
+	if err != nil || doc.Name != "Wattt Insights" || doc.PrivacyPolicy != "http://wattt.test/privacy" {
+		t.Fatalf("document %+v: %v", doc, err)
+	}
+	if rec := b.get("/privacy"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Privacy at Wattt Insights") {
+		t.Fatalf("privacy page: %d", rec.Code)
+	}
+	if body := b.get("/?new=1").Body.String(); !strings.Contains(body, "Monthly insight") || !strings.Contains(body, `value="live" checked`) {
+		t.Fatalf("start page offers no plans:\n%s", body)
+	}
+
+	live := b.connectPlan("live")
+	if live.Resolution != protocol.ResolutionRaw || len(live.Scope) != len(protocol.Kinds) {
+		t.Fatalf("Live asks for %s %v", live.Resolution, live.Scope)
+	}
+	monthly := b.connectPlan("monthly")
+	if monthly.Resolution != protocol.Resolution15m || strings.Join(monthly.Scope, ",") != "electricity,gas" {
+		t.Fatalf("Monthly insight asks for %s %v", monthly.Resolution, monthly.Scope)
+	}
+	if rec := b.post("/connect", url.Values{"_csrf": {b.csrf()}, "myhome": {"http://myhome.test/"}, "plan": {"everything"}}); rec.Code != http.StatusBadRequest {
+		t.Errorf("unknown plan: %d", rec.Code)
+	}
+
+	// Live is granted, with an end; its keys arrive.
+	ends := time.Now().Add(12*24*time.Hour + time.Hour).UTC().Truncate(time.Second)
+	b.get("/connect/return?state=" + url.QueryEscape(live.State) + "&result=granted&policy=p1&expires=" + ends.Format(time.RFC3339))
+	key := protocol.ChannelKey{Device: strings.Repeat("D", 81), Root: strings.Repeat("R", 81), SideKey: strings.Repeat("K", 81), State: live.State}
+	conn, err := s.svc.Connect(ctx, b.accountID(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := b.get("/dashboard").Body.String()
+	for _, want := range []string{`id="plan">Live`, "ends in 13 days", "Renew at My Home", `name="myhome" value="http://myhome.test"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+	// The renewal (Monthly insight) is granted; the reader sends the same
+	// key with the new state and the current root: the connection stays.
+	b.get("/connect/return?state=" + url.QueryEscape(monthly.State) + "&result=granted&expires=" + ends.AddDate(1, 0, 0).Format(time.RFC3339))
+	renewed := key
+	renewed.State, renewed.Root = monthly.State, strings.Repeat("S", 81)
+	again, err := s.svc.Connect(ctx, b.accountID(), renewed)
+	if err != nil || again.ID != conn.ID {
+		t.Fatalf("renewal keys: %+v %v", again, err)
+	}
+	if c, _ := s.st.Connection(ctx, conn.ID); c.Root != key.Root {
+		t.Fatalf("renewal moved the connection to %s", c.Root)
+	}
+	if r, _ := s.st.ConsentRequest(ctx, b.accountID(), monthly.State); r.Status != wattt.RequestConnected {
+		t.Fatalf("renewal request is %s", r.Status)
+	}
+	body = b.get("/dashboard").Body.String()
+	if !strings.Contains(body, `id="plan">Monthly insight`) || !strings.Contains(body, "ends "+ends.AddDate(1, 0, 0).Format("2 Jan 2006")) {
+		t.Errorf("dashboard after renewal:\n%s", body)
 	}
 }

@@ -52,6 +52,8 @@ CREATE TABLE consent_requests (
     account_id    bigint      NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     myhome_url    text        NOT NULL,
     goal          text        NOT NULL,
+    plan          text        NOT NULL DEFAULT 'live',  -- what was asked for (wattt.Plans)
+    ends_at       timestamptz,                          -- the consent's end, as My Home said on return
     status        text        NOT NULL CHECK (status IN ('pending', 'granted', 'denied', 'connected')),
     created_at    timestamptz NOT NULL,
     returned_at   timestamptz,
@@ -60,6 +62,7 @@ CREATE TABLE consent_requests (
 );
 CREATE INDEX consent_requests_account ON consent_requests(account_id, created_at);
 CREATE INDEX consent_requests_open ON consent_requests(created_at) WHERE status IN ('pending', 'granted');
+CREATE INDEX consent_requests_connection ON consent_requests(connection_id, connected_at);
 
 -- Follower workers' heartbeats: how many are alive decides the fair share.
 CREATE TABLE workers (

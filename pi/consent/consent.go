@@ -258,6 +258,10 @@ func (f *Follower) authorize(tx *readerstore.Tx, ev protocol.Event) error {
 	} else if !errors.Is(err, readerstore.ErrNoPolicy) {
 		return err
 	}
+	replaced, err := f.replace(tx, a)
+	if err != nil {
+		return err
+	}
 	pol := readerstore.Policy{
 		ID: a.PolicyID, ProviderAddress: a.Provider.Address, ProviderKey: a.Provider.PublicKey,
 		Goal: a.Goal, State: readerstore.PolicyActive, ExpiresAt: a.ExpiresAt, GrantedAt: ev.Time,
@@ -265,7 +269,10 @@ func (f *Follower) authorize(tx *readerstore.Tx, ev protocol.Event) error {
 	if a.ExpiresAt != nil && !a.ExpiresAt.After(time.Now()) {
 		pol.State = readerstore.PolicyExpired
 		f.cfg.Log.Info("consent already expired; no keys sent", "policy", a.PolicyID)
-		return tx.AddPolicy(pol)
+		if err := tx.AddPolicy(pol); err != nil || replaced.ID == "" {
+			return err
+		}
+		return Rotate(tx) // the replaced policy's provider must lose access
 	}
 	if err := tx.AddPolicy(pol); err != nil {
 		return err
@@ -289,7 +296,44 @@ func (f *Follower) authorize(tx *readerstore.Tx, ev protocol.Event) error {
 		return fmt.Errorf("consent: encode MAM_DATA: %w", err)
 	}
 	f.cfg.Log.Info("consent granted; sending channel key", "policy", a.PolicyID, "provider", a.Provider.Address)
-	return tx.QueueDirect(a.Provider.Address, string(protocol.MAMData), body)
+	if err := tx.QueueDirect(a.Provider.Address, string(protocol.MAMData), body); err != nil {
+		return err
+	}
+	if replaced.ID != "" && replaced.ProviderKey != a.Provider.PublicKey {
+		return Rotate(tx)
+	}
+	return nil
+}
+
+// replace ends the policy an AUTHORIZED replaces (a renewal or a repeated
+// request of the same provider account) and returns it. For the same
+// provider address and key nothing changes on the channel: the provider
+// keeps the key it has, so there is no rotation and no gap; the new
+// policy's MAM_DATA (current root and key, new state) confirms the grant
+// and the provider carries on where it is. Were the key different (My Home
+// refuses that; this is defence in depth), or the new policy already
+// expired, the old key's holder must lose access: authorize then rotates.
+// An unknown or already ended policy is no replacement (zero Policy): the
+// grant proceeds as a new one.
+func (f *Follower) replace(tx *readerstore.Tx, a *protocol.AuthorizedBody) (readerstore.Policy, error) {
+	if a.Replaces == "" {
+		return readerstore.Policy{}, nil
+	}
+	old, err := tx.Policy(a.Replaces)
+	if errors.Is(err, readerstore.ErrNoPolicy) {
+		return readerstore.Policy{}, nil
+	}
+	if err != nil {
+		return readerstore.Policy{}, err
+	}
+	if old.State != readerstore.PolicyActive || old.ProviderAddress != a.Provider.Address {
+		return readerstore.Policy{}, nil
+	}
+	if err := tx.EndPolicy(old.ID, readerstore.PolicyReplaced, time.Now()); err != nil {
+		return readerstore.Policy{}, err
+	}
+	f.cfg.Log.Info("consent renewed", "policy", a.PolicyID, "replaces", old.ID, "provider", a.Provider.Address)
+	return old, nil
 }
 
 // ExpirePolicies ends the active policies whose expiry has passed and, if

@@ -21,29 +21,38 @@ const (
 	fuzzDevice = "DEVICE999999999999999999999999999999999999999999999999999999999999999999999999"
 )
 
+// testFollower is a follower of an unpaired reader's fresh state file.
+func testFollower(tb testing.TB) (*Follower, *readerstore.Store) {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := readerstore.Open(ctx, filepath.Join(tb.TempDir(), "r.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	state, err := mamch.NewState(fuzzSeed, mamch.Restricted, fuzzSeed)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	js, _ := json.Marshal(state)
+	if err := st.CreateIdentity(ctx, readerstore.Identity{Seed: string(fuzzSeed), Code: "ABCDEFGHIJKLMNOP", ChannelState: string(js), FirstRoot: string(state.NextRoot())}); err != nil {
+		tb.Fatal(err)
+	}
+	return New(Config{Store: st, DeviceAddress: fuzzDevice, Log: slog.New(slog.DiscardHandler)}), st
+}
+
 // Whatever text is found on My Home's channel, applying it never panics,
 // fails only for the state file, and always moves the cursor on.
 func FuzzApply(f *testing.F) {
 	ctx := context.Background()
-	st, err := readerstore.Open(ctx, filepath.Join(f.TempDir(), "r.db"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer st.Close()
-	state, err := mamch.NewState(fuzzSeed, mamch.Restricted, fuzzSeed)
-	if err != nil {
-		f.Fatal(err)
-	}
-	js, _ := json.Marshal(state)
-	if err := st.CreateIdentity(ctx, readerstore.Identity{Seed: string(fuzzSeed), Code: "ABCDEFGHIJKLMNOP", ChannelState: string(js), FirstRoot: string(state.NextRoot())}); err != nil {
-		f.Fatal(err)
-	}
-	fl := New(Config{Store: st, DeviceAddress: fuzzDevice, Log: slog.New(slog.DiscardHandler)})
+	fl, st := testFollower(f)
 	pub, _, _ := ntru.DeriveKeyPair(fuzzSeed)
 
 	seeds := []protocol.Event{
 		{Type: protocol.DeviceAdded, ID: "a", Device: fuzzDevice, DeviceAdded: &protocol.DeviceAddedBody{ClaimID: "claim"}},
 		{Type: protocol.Authorized, ID: "b", Device: fuzzDevice, Authorized: &protocol.AuthorizedBody{PolicyID: "p",
+			Provider: protocol.Provider{Address: fuzzDevice, PublicKey: string(pub.Trytes())}}},
+		{Type: protocol.Authorized, ID: "r", Device: fuzzDevice, Authorized: &protocol.AuthorizedBody{PolicyID: "q", Replaces: "p",
 			Provider: protocol.Provider{Address: fuzzDevice, PublicKey: string(pub.Trytes())}}},
 		{Type: protocol.AuthorizationRevoked, ID: "c", Device: fuzzDevice, Revoked: &protocol.RevokedBody{PolicyID: "p"}},
 		{Type: protocol.DeviceDeleted, ID: "d", Device: fuzzDevice},

@@ -269,3 +269,26 @@ func TestWeekendTariff(t *testing.T) {
 		}
 	}
 }
+
+// TestFeed: Feed sends parseable telegrams at its pace and stops with ctx.
+func TestFeed(t *testing.T) {
+	m, err := NewMeter(Config{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(chan []byte)
+	done := make(chan struct{})
+	go func() { m.Feed(ctx, 10*time.Millisecond, out); close(done) }()
+	for range 3 {
+		if _, err := dsmr.Parse(<-out); err != nil {
+			t.Fatalf("fed telegram: %v", err)
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		t.Fatal("Feed did not stop with its context")
+	}
+}

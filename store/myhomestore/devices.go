@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"iotahome/protocol"
 	"iotahome/store/sqlitedb"
 )
 
@@ -56,29 +57,43 @@ func (s *Store) Device(ctx context.Context, accountID, address string) (Device, 
 	return scanDevice(s.db.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM devices WHERE account_id = ? AND address = ?`, accountID, address))
 }
 
-// Policy is a consent the owner granted (and maybe revoked).
+// Policy is a consent the owner granted (and maybe revoked or replaced).
 type Policy struct {
-	ID                string
-	Device            string
-	ProviderAddress   string
-	ProviderPublicKey string
-	ProviderOrigin    string
-	Goal              string
-	State             string
-	Scope             []string
-	ExpiresAt         *time.Time
-	GrantedAt         time.Time
-	GrantedSeq        int64
-	RevokedAt         *time.Time
-	RevokeReason      string
+	ID                    string
+	Device                string
+	ProviderAddress       string
+	ProviderPublicKey     string
+	ProviderOrigin        string
+	ProviderName          string // verified at grant time; "" in events from before documents
+	ProviderPrivacyPolicy string
+	Goal                  string
+	State                 string
+	Scope                 []string // empty: all kinds
+	Resolution            protocol.Resolution
+	ExpiresAt             *time.Time
+	GrantedAt             time.Time
+	GrantedSeq            int64
+	Replaces              string     // the policy this one replaced (a renewal)
+	ReplacedBy            string     // the policy that replaced this one
+	RevokedAt             *time.Time // also set when replaced
+	RevokeReason          string
 	// Pending is true while the AUTHORIZED or AUTHORIZATION_REVOKED event
 	// that last changed the policy is not yet on the Tangle.
 	Pending bool
 }
 
-// Status is "active", "revoked" or "expired" at now.
+// Revoke reasons.
+const (
+	ReasonRevoked  = "revoked by owner"
+	ReasonUnpaired = "device unpaired"
+	ReasonReplaced = "replaced"
+)
+
+// Status is "active", "replaced", "revoked" or "expired" at now.
 func (p Policy) Status(now time.Time) string {
 	switch {
+	case p.ReplacedBy != "":
+		return "replaced"
 	case p.RevokedAt != nil:
 		return "revoked"
 	case p.ExpiresAt != nil && !now.Before(*p.ExpiresAt):
@@ -90,19 +105,21 @@ func (p Policy) Status(now time.Time) string {
 
 // policySelect joins the events that last changed each policy to tell
 // whether that change is still queued, in one query (no N+1).
-const policySelect = `SELECT p.policy_id, p.device, p.provider_address, p.provider_public_key, p.provider_origin, p.goal,
-	p.state, p.scope, p.expires_at, p.granted_at, p.granted_seq, p.revoked_at, p.revoke_reason,
+const policySelect = `SELECT p.policy_id, p.device, p.provider_address, p.provider_public_key, p.provider_origin,
+	p.provider_name, p.provider_privacy_policy, p.goal, p.state, p.scope, p.resolution, p.expires_at, p.granted_at, p.granted_seq,
+	p.replaces, p.replaced_by, p.revoked_at, p.revoke_reason,
 	EXISTS (SELECT 1 FROM events e WHERE e.account_id = p.account_id AND e.bundle = ''
 		AND e.seq IN (p.granted_seq, COALESCE(p.revoked_seq, -1)))
 	FROM policies p`
 
 func scanPolicy(row interface{ Scan(...any) error }) (Policy, error) {
 	var p Policy
-	var scope string
+	var scope, res string
 	var exp, revoked sql.NullInt64
 	var granted int64
-	err := row.Scan(&p.ID, &p.Device, &p.ProviderAddress, &p.ProviderPublicKey, &p.ProviderOrigin, &p.Goal,
-		&p.State, &scope, &exp, &granted, &p.GrantedSeq, &revoked, &p.RevokeReason, &p.Pending)
+	err := row.Scan(&p.ID, &p.Device, &p.ProviderAddress, &p.ProviderPublicKey, &p.ProviderOrigin,
+		&p.ProviderName, &p.ProviderPrivacyPolicy, &p.Goal, &p.State, &scope, &res, &exp, &granted, &p.GrantedSeq,
+		&p.Replaces, &p.ReplacedBy, &revoked, &p.RevokeReason, &p.Pending)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrNotFound
 	}
@@ -112,6 +129,7 @@ func scanPolicy(row interface{ Scan(...any) error }) (Policy, error) {
 	if scope != "" {
 		p.Scope = strings.Split(scope, ",")
 	}
+	p.Resolution = protocol.Resolution(res)
 	p.ExpiresAt = optTime(exp)
 	p.GrantedAt = fromMS(granted)
 	p.RevokedAt = optTime(revoked)

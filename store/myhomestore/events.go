@@ -84,8 +84,8 @@ func apply(ctx context.Context, tx *sql.Tx, acct string, seq int64, ev protocol.
 		_, err = tx.ExecContext(ctx, `UPDATE devices SET deleted_at = ?, deleted_seq = ? WHERE account_id = ? AND address = ? AND deleted_at IS NULL`,
 			at, seq, acct, ev.Device)
 		if err == nil {
-			_, err = tx.ExecContext(ctx, `UPDATE policies SET revoked_at = ?, revoked_seq = ?, revoke_reason = 'device unpaired'
-				WHERE account_id = ? AND device = ? AND revoked_at IS NULL`, at, seq, acct, ev.Device)
+			_, err = tx.ExecContext(ctx, `UPDATE policies SET revoked_at = ?, revoked_seq = ?, revoke_reason = ?
+				WHERE account_id = ? AND device = ? AND revoked_at IS NULL`, at, seq, ReasonUnpaired, acct, ev.Device)
 		}
 	case protocol.Authorized:
 		a := ev.Authorized
@@ -97,16 +97,25 @@ func apply(ctx context.Context, tx *sql.Tx, acct string, seq int64, ev protocol.
 			exp = ms(*a.ExpiresAt)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO policies (account_id, policy_id, device, provider_address, provider_public_key,
-				provider_origin, goal, state, scope, expires_at, granted_at, granted_seq)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (account_id, policy_id) DO NOTHING`,
-			acct, a.PolicyID, ev.Device, a.Provider.Address, a.Provider.PublicKey, a.Provider.Origin, a.Goal, a.State,
-			strings.Join(a.Scope, ","), exp, at, seq)
+				provider_origin, provider_name, provider_privacy_policy, goal, state, scope, resolution, expires_at, granted_at,
+				granted_seq, replaces)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (account_id, policy_id) DO NOTHING`,
+			acct, a.PolicyID, ev.Device, a.Provider.Address, a.Provider.PublicKey, a.Provider.Origin, a.Provider.Name,
+			a.Provider.PrivacyPolicy, a.Goal, a.State, strings.Join(a.Scope, ","), string(a.Resolution.OrRaw()), exp, at, seq,
+			a.Replaces)
+		if err == nil && a.Replaces != "" {
+			// The replaced policy ends as this one starts; only a policy of
+			// the same provider account on the same device can be replaced.
+			_, err = tx.ExecContext(ctx, `UPDATE policies SET revoked_at = ?, revoked_seq = ?, revoke_reason = ?, replaced_by = ?
+				WHERE account_id = ? AND policy_id = ? AND device = ? AND provider_address = ? AND revoked_at IS NULL`,
+				at, seq, ReasonReplaced, a.PolicyID, acct, a.Replaces, ev.Device, a.Provider.Address)
+		}
 	case protocol.AuthorizationRevoked:
 		if ev.Revoked == nil {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE policies SET revoked_at = ?, revoked_seq = ?, revoke_reason = 'revoked by owner'
-			WHERE account_id = ? AND policy_id = ? AND revoked_at IS NULL`, at, seq, acct, ev.Revoked.PolicyID)
+		_, err = tx.ExecContext(ctx, `UPDATE policies SET revoked_at = ?, revoked_seq = ?, revoke_reason = ?
+			WHERE account_id = ? AND policy_id = ? AND revoked_at IS NULL`, at, seq, ReasonRevoked, acct, ev.Revoked.PolicyID)
 	}
 	if err != nil {
 		return fmt.Errorf("apply %s: %w", ev.Type, err)

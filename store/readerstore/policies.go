@@ -10,10 +10,11 @@ import (
 
 // Policy states.
 const (
-	PolicyActive  = "active"
-	PolicyRevoked = "revoked"
-	PolicyExpired = "expired"
-	PolicyDeleted = "deleted" // the device was unpaired
+	PolicyActive   = "active"
+	PolicyRevoked  = "revoked"
+	PolicyExpired  = "expired"
+	PolicyDeleted  = "deleted"  // the device was unpaired
+	PolicyReplaced = "replaced" // a renewal of the same provider took its place
 )
 
 // Policy is one consent: a provider that may read the reader's channel.

@@ -8,7 +8,9 @@ package serverkey
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -26,6 +28,7 @@ const Size = 32
 // does not open.
 type Key struct {
 	aead cipher.AEAD
+	prk  []byte // HKDF pseudorandom key for Derive
 }
 
 // Load returns the server key. If fromEnv is non-empty it is the key as 64
@@ -98,7 +101,24 @@ func FromBytes(raw []byte) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serverkey: %w", err)
 	}
-	return &Key{aead: aead}, nil
+	prk, err := hkdf.Extract(sha256.New, raw, []byte("iotahome serverkey derive"))
+	if err != nil {
+		return nil, fmt.Errorf("serverkey: %w", err)
+	}
+	return &Key{aead: aead, prk: prk}, nil
+}
+
+// Derive returns n bytes for one purpose (HKDF-SHA256 of the server key
+// with purpose as info): other secrets a site needs, such as a provider's
+// request-signing key, come from the one key it already keeps safe, and a
+// new server key gives new ones. Different purposes give independent
+// values; none reveals the key.
+func (k *Key) Derive(purpose string, n int) ([]byte, error) {
+	out, err := hkdf.Expand(sha256.New, k.prk, purpose, n)
+	if err != nil {
+		return nil, fmt.Errorf("serverkey: derive %s: %w", purpose, err)
+	}
+	return out, nil
 }
 
 // Seal encrypts plaintext for accountID with AES-256-GCM under a random

@@ -87,3 +87,19 @@ func TestLoadFromEnvAndBadInput(t *testing.T) {
 		t.Fatal("accepted a short key file")
 	}
 }
+
+func TestDerive(t *testing.T) {
+	k1, _ := FromBytes(bytes.Repeat([]byte{1}, Size))
+	k1again, _ := FromBytes(bytes.Repeat([]byte{1}, Size))
+	k2, _ := FromBytes(bytes.Repeat([]byte{2}, Size))
+	a, err := k1.Derive("purpose a", 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, _ := k1again.Derive("purpose a", 32)
+	other, _ := k1.Derive("purpose b", 32)
+	otherKey, _ := k2.Derive("purpose a", 32)
+	if !bytes.Equal(a, same) || bytes.Equal(a, other) || bytes.Equal(a, otherKey) || bytes.Equal(a, bytes.Repeat([]byte{1}, Size)) {
+		t.Fatal("Derive is not a deterministic, purpose- and key-bound function")
+	}
+}

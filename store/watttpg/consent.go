@@ -12,18 +12,18 @@ import (
 
 // CreateConsentRequest stores a new pending request.
 func (s *Store) CreateConsentRequest(ctx context.Context, r wattt.ConsentRequest) error {
-	if _, err := s.pool.Exec(ctx, `INSERT INTO consent_requests (state, account_id, myhome_url, goal, status, created_at)
-		VALUES ($1, $2, $3, $4, 'pending', $5)`, r.State, r.AccountID, r.MyHomeURL, r.Goal, r.CreatedAt); err != nil {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO consent_requests (state, account_id, myhome_url, goal, plan, status, created_at)
+		VALUES ($1, $2, $3, $4, $5, 'pending', $6)`, r.State, r.AccountID, r.MyHomeURL, r.Goal, r.Plan, r.CreatedAt); err != nil {
 		return wrap("create consent request", err)
 	}
 	return nil
 }
 
-const requestColumns = `state, account_id, myhome_url, goal, status, created_at, returned_at, connected_at, connection_id`
+const requestColumns = `state, account_id, myhome_url, goal, plan, ends_at, status, created_at, returned_at, connected_at, connection_id`
 
 func scanRequest(row pgx.Row) (wattt.ConsentRequest, error) {
 	var r wattt.ConsentRequest
-	err := row.Scan(&r.State, &r.AccountID, &r.MyHomeURL, &r.Goal, &r.Status, &r.CreatedAt, &r.ReturnedAt, &r.ConnectedAt, &r.ConnectionID)
+	err := row.Scan(&r.State, &r.AccountID, &r.MyHomeURL, &r.Goal, &r.Plan, &r.EndsAt, &r.Status, &r.CreatedAt, &r.ReturnedAt, &r.ConnectedAt, &r.ConnectionID)
 	return r, err
 }
 
@@ -46,8 +46,9 @@ func (s *Store) LatestConsentRequest(ctx context.Context, accountID int64) (watt
 	return r, nil
 }
 
-// ReturnConsentRequest records the owner's answer coming back from My Home.
-func (s *Store) ReturnConsentRequest(ctx context.Context, accountID int64, state string, granted bool, at time.Time) (wattt.ConsentRequest, error) {
+// ReturnConsentRequest records the owner's answer coming back from My Home
+// (and the consent's end for a grant).
+func (s *Store) ReturnConsentRequest(ctx context.Context, accountID int64, state string, granted bool, endsAt *time.Time, at time.Time) (wattt.ConsentRequest, error) {
 	status := wattt.RequestDenied
 	if granted {
 		status = wattt.RequestGranted
@@ -58,6 +59,12 @@ func (s *Store) ReturnConsentRequest(ctx context.Context, accountID int64, state
 		r, err = scanRequest(tx.QueryRow(ctx, `SELECT `+requestColumns+` FROM consent_requests WHERE state = $1 AND account_id = $2 FOR UPDATE`, state, accountID))
 		if err != nil {
 			return notFound(err)
+		}
+		if granted && endsAt != nil && r.Status != wattt.RequestDenied && r.EndsAt == nil {
+			if _, err := tx.Exec(ctx, `UPDATE consent_requests SET ends_at = $1 WHERE state = $2`, *endsAt, state); err != nil {
+				return err
+			}
+			r.EndsAt = endsAt
 		}
 		if r.Status != wattt.RequestPending {
 			return nil
@@ -104,4 +111,30 @@ func (s *Store) AcceptKeys(ctx context.Context, accountID int64, state, device, 
 		return wattt.Connection{}, wrap("accept keys", err)
 	}
 	return c, nil
+}
+
+// ConfirmKeys records that an open request was answered with the keys of a
+// live connection the account already follows (a renewal).
+func (s *Store) ConfirmKeys(ctx context.Context, accountID int64, state string, connectionID int64, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE consent_requests SET status = 'connected', connected_at = $1, connection_id = $2
+		WHERE state = $3 AND account_id = $4 AND status IN ('pending', 'granted')
+		AND EXISTS (SELECT 1 FROM connections WHERE id = $2 AND account_id = $4)`, at, connectionID, state, accountID)
+	if err != nil {
+		return wrap("confirm keys", err)
+	}
+	if tag.RowsAffected() != 1 {
+		return wattt.ErrNoPendingRequest
+	}
+	return nil
+}
+
+// ConnectionConsent returns the newest consent request that connected the
+// connection.
+func (s *Store) ConnectionConsent(ctx context.Context, connectionID int64) (wattt.ConsentRequest, error) {
+	r, err := scanRequest(s.pool.QueryRow(ctx, `SELECT `+requestColumns+` FROM consent_requests
+		WHERE connection_id = $1 AND status = 'connected' ORDER BY connected_at DESC LIMIT 1`, connectionID))
+	if err != nil {
+		return wattt.ConsentRequest{}, wrap("connection consent", notFound(err))
+	}
+	return r, nil
 }

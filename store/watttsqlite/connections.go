@@ -46,6 +46,24 @@ func (s *Store) AcceptKeys(ctx context.Context, accountID int64, state, device, 
 	return c, err
 }
 
+// ConfirmKeys records that the account's open consent request with the
+// given state was answered with the keys of a live connection it already
+// follows (a renewal: the reader keeps its key, and the connection keeps
+// its place in the channel). ErrNoPendingRequest as in AcceptKeys.
+func (s *Store) ConfirmKeys(ctx context.Context, accountID int64, state string, connectionID int64, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE consent_requests SET status = 'connected', connected_at = ?, connection_id = ?
+		WHERE state = ? AND account_id = ? AND status IN ('pending', 'granted')
+		AND EXISTS (SELECT 1 FROM connections WHERE id = ? AND account_id = ?)`,
+		ms(at), connectionID, state, accountID, connectionID, accountID)
+	if err != nil {
+		return fmt.Errorf("watttsqlite: confirm keys: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return wattt.ErrNoPendingRequest
+	}
+	return nil
+}
+
 const connectionColumns = `id, account_id, device, root, side_key, status, revoked_at, last_seq, last_reading_at, messages, created_at, updated_at`
 
 func scanConnection(row interface{ Scan(...any) error }) (wattt.Connection, error) {

@@ -13,22 +13,23 @@ import (
 // CreateConsentRequest stores a new pending request.
 func (s *Store) CreateConsentRequest(ctx context.Context, r wattt.ConsentRequest) error {
 	if _, err := s.db.ExecContext(ctx,
-		`INSERT INTO consent_requests (state, account_id, myhome_url, goal, status, created_at) VALUES (?, ?, ?, ?, 'pending', ?)`,
-		r.State, r.AccountID, r.MyHomeURL, r.Goal, ms(r.CreatedAt)); err != nil {
+		`INSERT INTO consent_requests (state, account_id, myhome_url, goal, plan, status, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)`,
+		r.State, r.AccountID, r.MyHomeURL, r.Goal, r.Plan, ms(r.CreatedAt)); err != nil {
 		return fmt.Errorf("watttsqlite: create consent request: %w", err)
 	}
 	return nil
 }
 
-const requestColumns = `state, account_id, myhome_url, goal, status, created_at, returned_at, connected_at, connection_id`
+const requestColumns = `state, account_id, myhome_url, goal, plan, ends_at, status, created_at, returned_at, connected_at, connection_id`
 
 func scanRequest(row interface{ Scan(...any) error }) (wattt.ConsentRequest, error) {
 	var r wattt.ConsentRequest
 	var created int64
-	var returned, connected, conn sql.NullInt64
-	if err := row.Scan(&r.State, &r.AccountID, &r.MyHomeURL, &r.Goal, &r.Status, &created, &returned, &connected, &conn); err != nil {
+	var ends, returned, connected, conn sql.NullInt64
+	if err := row.Scan(&r.State, &r.AccountID, &r.MyHomeURL, &r.Goal, &r.Plan, &ends, &r.Status, &created, &returned, &connected, &conn); err != nil {
 		return wattt.ConsentRequest{}, err
 	}
+	r.EndsAt = optTime(ends)
 	r.CreatedAt = fromMS(created)
 	r.ReturnedAt, r.ConnectedAt = optTime(returned), optTime(connected)
 	if conn.Valid {
@@ -62,10 +63,12 @@ func (s *Store) LatestConsentRequest(ctx context.Context, accountID int64) (watt
 	return r, nil
 }
 
-// ReturnConsentRequest records the owner's answer coming back from My Home.
-// Only a pending request of this account changes; a request that already got
-// its keys stays connected (the keys may arrive before the browser returns).
-func (s *Store) ReturnConsentRequest(ctx context.Context, accountID int64, state string, granted bool, at time.Time) (wattt.ConsentRequest, error) {
+// ReturnConsentRequest records the owner's answer coming back from My Home,
+// with the consent's end for a grant (nil if My Home named none). Only a
+// pending request of this account changes status; a request that already
+// got its keys stays connected (the keys may arrive before the browser
+// returns) but still learns its end.
+func (s *Store) ReturnConsentRequest(ctx context.Context, accountID int64, state string, granted bool, endsAt *time.Time, at time.Time) (wattt.ConsentRequest, error) {
 	status := wattt.RequestDenied
 	if granted {
 		status = wattt.RequestGranted
@@ -80,6 +83,12 @@ func (s *Store) ReturnConsentRequest(ctx context.Context, accountID int64, state
 		if err != nil {
 			return fmt.Errorf("watttsqlite: return consent request: %w", err)
 		}
+		if granted && endsAt != nil && r.Status != wattt.RequestDenied && r.EndsAt == nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE consent_requests SET ends_at = ? WHERE state = ?`, ms(*endsAt), state); err != nil {
+				return fmt.Errorf("watttsqlite: return consent request: %w", err)
+			}
+			r.EndsAt = endsAt
+		}
 		if r.Status != wattt.RequestPending {
 			return nil
 		}
@@ -90,4 +99,18 @@ func (s *Store) ReturnConsentRequest(ctx context.Context, accountID int64, state
 		return nil
 	})
 	return r, err
+}
+
+// ConnectionConsent returns the newest consent request that connected the
+// connection (its plan and end); wattt.ErrNotFound if none did.
+func (s *Store) ConnectionConsent(ctx context.Context, connectionID int64) (wattt.ConsentRequest, error) {
+	r, err := scanRequest(s.db.QueryRowContext(ctx, `SELECT `+requestColumns+` FROM consent_requests
+		WHERE connection_id = ? AND status = 'connected' ORDER BY connected_at DESC LIMIT 1`, connectionID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return wattt.ConsentRequest{}, wattt.ErrNotFound
+	}
+	if err != nil {
+		return wattt.ConsentRequest{}, fmt.Errorf("watttsqlite: connection consent: %w", err)
+	}
+	return r, nil
 }

@@ -30,6 +30,7 @@ func Run(t *testing.T, open Open) {
 		fn   func(*testing.T, wattt.Store)
 	}{
 		{"AcceptKeysOnlyForOpenRequestsOfTheAccount", testAcceptKeys},
+		{"RenewalKeepsTheConnection", testRenewal},
 		{"AdvanceDedupesAndAggregates", testAdvance},
 		{"AdvanceBatchJudgesEachProgress", testAdvanceBatch},
 		{"ConcurrentAdvanceStoresOnce", testConcurrentAdvance},
@@ -109,11 +110,11 @@ func testAcceptKeys(t *testing.T, s wattt.Store) {
 	if accts, _ := s.AccountsAwaitingKeys(ctx, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour)); len(accts) != 0 {
 		t.Fatalf("still awaiting keys: %+v", accts)
 	}
-	r, _ := s.ReturnConsentRequest(ctx, a, "S1", false, time.Now())
+	r, _ := s.ReturnConsentRequest(ctx, a, "S1", false, nil, time.Now())
 	if r.Status != wattt.RequestConnected || r.ConnectionID == nil || *r.ConnectionID != c.ID {
 		t.Fatalf("a late 'denied' undid a connection: %+v", r)
 	}
-	if _, err := s.ReturnConsentRequest(ctx, b, "S1", true, time.Now()); !errors.Is(err, wattt.ErrNotFound) {
+	if _, err := s.ReturnConsentRequest(ctx, b, "S1", true, nil, time.Now()); !errors.Is(err, wattt.ErrNotFound) {
 		t.Fatalf("returned another account's request: %v", err)
 	}
 	if _, err := s.ConsentRequest(ctx, b, "S1"); !errors.Is(err, wattt.ErrNotFound) {
@@ -127,7 +128,7 @@ func testAcceptKeys(t *testing.T, s wattt.Store) {
 	if err := s.CreateConsentRequest(ctx, wattt.ConsentRequest{State: "S2", AccountID: a, MyHomeURL: "u", Goal: "g", CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ReturnConsentRequest(ctx, a, "S2", true, time.Now()); err != nil {
+	if _, err := s.ReturnConsentRequest(ctx, a, "S2", true, nil, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	c2, err := s.AcceptKeys(ctx, a, "S2", "DEV", "R9", "K9", time.Now())
@@ -148,6 +149,39 @@ func testAcceptKeys(t *testing.T, s wattt.Store) {
 	}
 	if got, _ := s.Account(ctx, a); got.Cursor != "CURSOR" || got.Address != "A" || len(got.SealedSeed) != 1 {
 		t.Fatalf("account: %+v", got)
+	}
+}
+
+// testRenewal: a renewal's request is confirmed on the live connection
+// without moving it, and the newest connected request gives the plan and
+// the end of the consent.
+func testRenewal(t *testing.T, s wattt.Store) {
+	ctx := context.Background()
+	a, b := account(t, s, "A"), account(t, s, "B")
+	c := connect(t, s, a, "S1", "DEV")
+	if err := s.CreateConsentRequest(ctx, wattt.ConsentRequest{State: "S2", AccountID: a, MyHomeURL: "u", Goal: "g", Plan: "monthly", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	end := time.Now().Add(24 * time.Hour).Truncate(time.Millisecond).UTC()
+	if r, err := s.ReturnConsentRequest(ctx, a, "S2", true, &end, time.Now()); err != nil || r.Status != wattt.RequestGranted || !r.EndsAt.Equal(end) {
+		t.Fatalf("return: %+v %v", r, err)
+	}
+	if err := s.ConfirmKeys(ctx, b, "S2", c.ID, time.Now()); !errors.Is(err, wattt.ErrNoPendingRequest) {
+		t.Fatalf("another account confirmed: %v", err)
+	}
+	if err := s.ConfirmKeys(ctx, a, "S2", c.ID, time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ConfirmKeys(ctx, a, "S2", c.ID, time.Now()); !errors.Is(err, wattt.ErrNoPendingRequest) {
+		t.Fatalf("confirmed twice: %v", err)
+	}
+	again, _ := s.Connection(ctx, c.ID)
+	if again.Root != c.Root || again.SideKey != c.SideKey {
+		t.Fatalf("confirming moved the connection: %+v", again)
+	}
+	r, err := s.ConnectionConsent(ctx, c.ID)
+	if err != nil || r.State != "S2" || r.Plan != "monthly" || !r.EndsAt.Equal(end) {
+		t.Fatalf("connection consent: %+v %v", r, err)
 	}
 }
 

@@ -65,7 +65,7 @@ func Fetch(ctx context.Context, c *client.Client, root trinary.Trytes, mode Mode
 		if max > 0 {
 			n = max - len(msgs)
 		}
-		got, next, done, err := follow(ctx, c, root, mode, key, n)
+		got, next, done, err := follow(ctx, c, root, key, n)
 		msgs, root = append(msgs, got...), next
 		if done || err != nil {
 			return msgs, root, err
@@ -86,12 +86,12 @@ const (
 // limit). It returns the verified messages and the root to continue from;
 // done is false when it stopped early because a root's first readable
 // bundle was forged (the caller goes on from next).
-func follow(ctx context.Context, c *client.Client, root trinary.Trytes, mode Mode, key trinary.Trytes, n int) (msgs []Message, next trinary.Trytes, done bool, err error) {
+func follow(ctx context.Context, c *client.Client, root trinary.Trytes, key trinary.Trytes, n int) (msgs []Message, next trinary.Trytes, done bool, err error) {
 	rctx, cancel := context.WithCancel(ctx)
 	roots := make(chan atRoot, readAhead)
 	readErr := make(chan error, 1)
 	go func() {
-		readErr <- readRoots(rctx, c, root, mode, key, n, roots)
+		readErr <- readRoots(rctx, c, root, key, n, roots)
 		close(roots)
 	}()
 	defer func() {
@@ -166,14 +166,10 @@ type found struct {
 // and sends them to out. It stops after a root where nothing is readable
 // (that root is sent, with nothing found), at a node error (returned), or
 // when ctx ends. key is the side key as readerKeys returns it.
-func readRoots(ctx context.Context, c *client.Client, root trinary.Trytes, mode Mode, key trinary.Trytes, n int, out chan<- atRoot) error {
+func readRoots(ctx context.Context, c *client.Client, root trinary.Trytes, key trinary.Trytes, n int, out chan<- atRoot) error {
 	for i := 0; n <= 0 || i < n; i++ {
 		rootTrits := trinary.MustTrytesToTrits(root)
-		addr, err := channelAddress(mode, rootTrits, key)
-		if err != nil {
-			return err
-		}
-		bundles, err := c.Bundles(ctx, addr)
+		bundles, err := c.Bundles(ctx, channelAddress(rootTrits))
 		if err != nil {
 			return fmt.Errorf("mamch: fetch %s: %w", root, err)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/iotaledger/iota.go/bundle"
 	"github.com/iotaledger/iota.go/consts"
+	"github.com/iotaledger/iota.go/curl"
 	"github.com/iotaledger/iota.go/transaction"
 	"github.com/iotaledger/iota.go/trinary"
 )
@@ -58,9 +59,8 @@ func TestPrepareThenParse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			addr, err := channelAddress(tc.mode, rootTrits, key)
-			if err != nil || addr != p.Address {
-				t.Fatalf("reader computes address %s (%v), writer %s", addr, err, p.Address)
+			if addr := channelAddress(rootTrits); addr != p.Address {
+				t.Fatalf("reader computes address %s, writer %s", addr, p.Address)
 			}
 			text, next, err := parse(asBundle(p.Payload), key, rootTrits)
 			if err != nil {
@@ -121,7 +121,10 @@ func TestPrepareIsDeterministicAndAdvances(t *testing.T) {
 	}
 }
 
-func TestSideKeyChangeKeepsRootChangesAddress(t *testing.T) {
+// TestSideKeyChangeKeepsRootAndAddress: the address depends on the root
+// only (mam.client.js, @iota/mam.js), so a reader with the old key finds
+// the first message after a change but cannot read it.
+func TestSideKeyChangeKeepsRootAndAddress(t *testing.T) {
 	s := mustState(t, Restricted, keyA)
 	p1, _ := Prepare(s, "under A")
 	rotated := p1.Next.WithSideKey(keyB)
@@ -133,14 +136,40 @@ func TestSideKeyChangeKeepsRootChangesAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pA.Address == pB.Address {
-		t.Fatal("same address under different side keys")
+	if pA.Address != pB.Address {
+		t.Fatal("the side key changed the address")
+	}
+	root := trinary.MustTrytesToTrits(pB.Root)
+	if _, _, err := parse(asBundle(pB.Payload), keyA, root); err == nil {
+		t.Fatal("the old key read a message under the new one")
 	}
 	if _, err := Prepare(rotated.WithSideKey("SHORT"), "x"); err == nil {
 		t.Fatal("Prepare accepted a short side key")
 	}
 	if _, err := Prepare(mustState(t, Private, "").WithSideKey(keyA), "x"); err == nil {
 		t.Fatal("Prepare accepted a side key in private mode")
+	}
+}
+
+// TestAddressIsCurlOfRoot pins the addressing to Curl-P81(root), what
+// @iota/mam.js's maskHash computes, in both modes.
+func TestAddressIsCurlOfRoot(t *testing.T) {
+	for _, s := range []State{mustState(t, Restricted, keyA), mustState(t, Private, "")} {
+		p, err := Prepare(s, "m")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := curl.NewCurlP81()
+		if err := h.Absorb(trinary.MustTrytesToTrits(p.Root)); err != nil {
+			t.Fatal(err)
+		}
+		want, err := h.SqueezeTrytes(consts.HashTrinarySize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Address != want {
+			t.Fatalf("%s address %s, want Curl-P81(root) %s", s.Mode(), p.Address, want)
+		}
 	}
 }
 

@@ -13,13 +13,15 @@ import (
 // which decrypts every message and checks all their signatures in one pass.
 
 // Address is where the message at root lives on the Tangle (81 trytes, no
-// checksum). sideKey is ignored in Private mode.
+// checksum). mode and sideKey are checked as a reader's are; the address
+// itself depends on the root alone (Curl-P81 of the root, as
+// mam.client.js and @iota/mam.js address every mode).
 func Address(root trinary.Trytes, mode Mode, sideKey trinary.Trytes) (trinary.Hash, error) {
-	rootTrits, key, err := readerKeys(root, mode, sideKey)
+	rootTrits, _, err := readerKeys(root, mode, sideKey)
 	if err != nil {
 		return "", err
 	}
-	return channelAddress(mode, rootTrits, key)
+	return channelAddress(rootTrits), nil
 }
 
 // Found is what the node holds at one channel's current Address.

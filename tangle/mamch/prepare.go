@@ -58,16 +58,12 @@ func Prepare(s State, message string) (Prepared, error) {
 	if err := selfCheck(payload, s.mamSideKey(), root, next); err != nil {
 		return Prepared{}, fmt.Errorf("mamch: prepare: message %d does not read back: %w", s.index, err)
 	}
-	addr, err := channelAddress(s.mode, root, s.mamSideKey())
-	if err != nil {
-		return Prepared{}, err
-	}
 	n := s
 	n.index++
 	n.root = trinary.MustTritsToTrytes(next)
 	return Prepared{
 		Root:    s.root,
-		Address: addr,
+		Address: channelAddress(root),
 		Payload: trinary.MustTritsToTrytes(payload),
 		Next:    n,
 	}, nil
@@ -84,21 +80,16 @@ func mamSideKey(mode Mode, sideKey trinary.Trytes) trinary.Trytes {
 	return sideKey
 }
 
-// channelAddress is where the message with this root lives: Curl-P81 of
-// side key and root (mam/v1's unexported makeAddress for private and
-// restricted mode), without checksum.
-func channelAddress(mode Mode, root trinary.Trits, mamSideKey trinary.Trytes) (trinary.Hash, error) {
-	if _, err := mode.mam(); err != nil {
-		return "", err
-	}
-	key, err := trinary.TrytesToTrits(mamSideKey)
-	if err != nil {
-		return "", fmt.Errorf("mamch: side key: %w", err)
-	}
+// channelAddress is where the message with this root lives in private
+// and restricted mode: Curl-P81(root), without checksum, as mam.client.js
+// and @iota/mam.js attach and look. (iota.go's mam/v1 makeAddress hashes
+// side key ‖ root instead; with private mode's null side key that is the
+// same hash, because Curl-P81 maps the zero state to itself, but in
+// restricted mode its addresses differ: docs/tangle.md.)
+func channelAddress(root trinary.Trits) trinary.Hash {
 	h := newSponge(curl.CurlP81)
-	h.absorb(key)
 	h.absorb(root[:consts.HashTrinarySize])
-	return trinary.MustTritsToTrytes(h.squeeze()), nil
+	return trinary.MustTritsToTrytes(h.squeeze())
 }
 
 // selfCheck decodes and verifies a freshly created payload the way a

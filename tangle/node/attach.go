@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"runtime"
 	"strings"
 	"time"
@@ -31,34 +32,21 @@ const (
 	upperBoundTimestamp = 3812798742493
 )
 
-var errInterrupted = errors.New("attachToTangle was interrupted")
-
-// attach does what IRI's attachToTangle does: for each transaction in the
-// order given (a bundle's last transaction first), set trunk and branch —
-// the first one approves trunk and branch, each later one approves the
-// previous transaction (trunk) and the original trunk (branch) — copy the
-// obsolete tag into an empty tag, set the attachment timestamps, and find a
-// nonce. The result is in reverse order, tail first, as IRI returns it.
-func (n *Node) attach(ctx context.Context, trunk, branch trinary.Hash, mwm int, txs []trinary.Trytes) ([]trinary.Trytes, error) {
-	n.attachMu.Lock()
-	// Unlocked when this attach is done, or by the abandoned PoW search (see
-	// nonce) when it ends.
-	locked := true
-	defer func() {
-		if locked {
-			n.attachMu.Unlock()
-		}
-	}()
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	n.interruptMu.Lock()
-	n.interrupt = func() { cancel(errInterrupted) }
-	n.interruptMu.Unlock()
-	defer func() {
-		n.interruptMu.Lock()
-		n.interrupt = nil
-		n.interruptMu.Unlock()
-	}()
+// attach does what IRI's attachToTangle does once it is the request's turn
+// (attachGate): for each transaction in txs (sorted by attachable, a
+// bundle's last transaction first), set trunk and branch — the first one
+// approves trunk and branch, each later one approves the previous
+// transaction (trunk) and the original trunk (branch) — copy the obsolete
+// tag into an empty tag, set the attachment timestamps, and find a nonce
+// at the node's MWM. The result is in reverse order, tail first, as IRI
+// returns it. An interrupt, the client going away or the node shutting
+// down stops the proof of work at once.
+func (n *Node) attach(ctx context.Context, client string, trunk, branch trinary.Hash, txs []trinary.Trytes) ([]trinary.Trytes, error) {
+	ctx, done, err := n.gate.enter(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 
 	start := time.Now()
 	out := make([]trinary.Trytes, len(txs))
@@ -78,10 +66,13 @@ func (n *Node) attach(ctx context.Context, trunk, branch trinary.Hash, mwm int, 
 		copy(b[attachedAtOffset:], trinary.IntToTrytes(time.Now().UnixMilli(), timestampTrytes))
 		copy(b[lowerBoundOffset:], trinary.IntToTrytes(0, timestampTrytes))
 		copy(b[upperBoundOffset:], trinary.IntToTrytes(upperBoundTimestamp, timestampTrytes))
-		nonce, err := n.nonce(ctx, string(b), mwm, &locked)
+		nonce, err := searchNonce(ctx, string(b), n.mwm, runtime.NumCPU(), &n.powRunning)
 		if err != nil {
-			if errors.Is(context.Cause(ctx), errInterrupted) {
+			switch cause := context.Cause(ctx); {
+			case errors.Is(cause, errInterrupted):
 				return nil, badRequestf("%v after %d of %d transactions", errInterrupted, i, len(txs))
+			case errors.Is(cause, errShutdown):
+				return nil, &apiError{status: http.StatusServiceUnavailable, msg: errShutdown.Error()}
 			}
 			return nil, fmt.Errorf("proof of work for transaction %d: %w", i, err)
 		}
@@ -93,47 +84,17 @@ func (n *Node) attach(ctx context.Context, trunk, branch trinary.Hash, mwm int, 
 		prev = hash
 		out[len(txs)-1-i] = string(b)
 	}
-	n.log.Debug("attached", "transactions", len(txs), "mwm", mwm, "took", time.Since(start))
+	n.log.Debug("attached", "transactions", len(txs), "mwm", n.mwm, "took", time.Since(start))
 	return out, nil
 }
 
-// nonce runs the PoW search for one transaction on all cores. iota.go's
-// searches cannot be stopped, so when ctx ends first (interrupt, client
-// gone, shutdown) nonce returns at once and leaves the search to finish in
-// the background; the search then owns attachMu (*locked becomes false) and
-// releases it when it ends, so that the next attach does not compete with
-// it for the cores.
-func (n *Node) nonce(ctx context.Context, trytes string, mwm int, locked *bool) (trinary.Trytes, error) {
-	type result struct {
-		nonce trinary.Trytes
-		err   error
-	}
-	done := make(chan result, 1)
-	go func() {
-		nonce, err := n.pow(trytes, mwm, runtime.NumCPU())
-		done <- result{nonce, err}
-	}()
-	select {
-	case r := <-done:
-		return r.nonce, r.err
-	case <-ctx.Done():
-		*locked = false
-		go func() {
-			<-done
-			n.attachMu.Unlock()
-		}()
-		return "", ctx.Err()
-	}
-}
+// InterruptAttach makes the running attachToTangle stop its proof of work
+// and answer at once with an "interrupted" error, as the
+// interruptAttachingToTangle command does. Waiting attaches go on.
+func (n *Node) InterruptAttach() { n.gate.interruptRunning() }
 
-// InterruptAttach makes a running attachToTangle answer at once with an
-// "interrupted" error, as the interruptAttachingToTangle command does.
-// Servers call it when shutting down so that a long PoW does not hold up
-// the exit.
-func (n *Node) InterruptAttach() {
-	n.interruptMu.Lock()
-	defer n.interruptMu.Unlock()
-	if n.interrupt != nil {
-		n.interrupt()
-	}
-}
+// Shutdown stops the running attachToTangle and every waiting one (they
+// answer 503) and refuses new ones; other commands keep working until
+// Close. Servers call it when they shut down (http.Server's
+// RegisterOnShutdown), so that no proof of work holds up the exit.
+func (n *Node) Shutdown() { n.gate.shutdown() }

@@ -9,9 +9,8 @@ import (
 )
 
 // BenchmarkAttachToTangle measures the node's attachToTangle for one
-// transaction at MWM 9, HTTP included, with the PoW implementation this
-// build has (pure Go, or AVX with -tags pow_avx; getNodeInfo's
-// powImplementation says which).
+// transaction at MWM 9, HTTP included, with the node's interruptible
+// proof-of-work search (pow.go).
 func BenchmarkAttachToTangle(b *testing.B) {
 	n := tangletest.StartNode(b, 9)
 	a := newAPI(b, n.URL, false)

@@ -10,8 +10,9 @@ import (
 )
 
 type consistencyResponse struct {
-	State bool   `json:"state"`
-	Info  string `json:"info,omitempty"`
+	State bool `json:"state"`
+	// Info is always there, "" when consistent, as in IRI's answer.
+	Info string `json:"info"`
 	timed
 }
 
@@ -20,7 +21,7 @@ type consistencyResponse struct {
 // (structure, bundle hash, signatures) and everything the bundle approves
 // is stored or is the null hash. Without a ledger there are no conflicting
 // spends to find, and solidity is checked one level deep, not down to a
-// milestone.
+// milestone. An empty list is consistent.
 func (n *Node) checkConsistency(ctx context.Context, req *Request) (response, error) {
 	tails, err := hashList("tails", req.Tails)
 	if err != nil {
@@ -45,7 +46,7 @@ func (n *Node) checkConsistency(ctx context.Context, req *Request) (response, er
 		txs[i] = tx
 	}
 	for _, tail := range txs {
-		if info, err := n.bundleProblem(ctx, tail); err != nil {
+		if info, err := n.consistencyProblem(ctx, tail); err != nil {
 			return nil, err
 		} else if info != "" {
 			return &consistencyResponse{State: false, Info: info}, nil
@@ -54,30 +55,12 @@ func (n *Node) checkConsistency(ctx context.Context, req *Request) (response, er
 	return &consistencyResponse{State: true}, nil
 }
 
-// bundleProblem describes why the bundle starting at tail is not consistent,
-// or returns "".
-func (n *Node) bundleProblem(ctx context.Context, tail *transaction.Transaction) (string, error) {
-	bndl := bundle.Bundle{*tail}
-	for cur := tail; cur.CurrentIndex < cur.LastIndex; {
-		found, err := n.store.Trytes(ctx, []trinary.Hash{cur.TrunkTransaction})
-		if err != nil {
-			return "", err
-		}
-		if found[0] == "" {
-			return "tails are not solid (missing a referenced tx): " + tail.Hash, nil
-		}
-		next, err := transaction.AsTransactionObject(found[0], cur.TrunkTransaction)
-		if err != nil {
-			return "", fmt.Errorf("parse stored transaction %s: %w", cur.TrunkTransaction, err)
-		}
-		if next.Bundle != tail.Bundle || next.CurrentIndex != cur.CurrentIndex+1 {
-			return "tails are not consistent (bundle is invalid): " + tail.Hash, nil
-		}
-		bndl = append(bndl, *next)
-		cur = next
-	}
-	if err := bundle.ValidBundle(bndl); err != nil {
-		return "tails are not consistent (bundle is invalid): " + tail.Hash, nil
+// consistencyProblem describes why the bundle starting at tail is not
+// consistent, or returns "".
+func (n *Node) consistencyProblem(ctx context.Context, tail *transaction.Transaction) (string, error) {
+	bndl, problem, err := n.tailBundle(ctx, tail)
+	if err != nil || problem != "" {
+		return problem, err
 	}
 	// The bundle's own chain is stored; what it approves from outside must
 	// be too.
@@ -104,4 +87,34 @@ func (n *Node) bundleProblem(ctx context.Context, tail *transaction.Transaction)
 		}
 	}
 	return "", nil
+}
+
+// tailBundle follows the trunk chain from tail to the bundle's last
+// transaction and validates the bundle (iota.go's bundle.ValidBundle:
+// indexes, bundle hash, zero sum, signatures). problem says, in IRI's
+// words, why there is no valid bundle ("" when there is).
+func (n *Node) tailBundle(ctx context.Context, tail *transaction.Transaction) (bundle.Bundle, string, error) {
+	bndl := bundle.Bundle{*tail}
+	for cur := tail; cur.CurrentIndex < cur.LastIndex; {
+		found, err := n.store.Trytes(ctx, []trinary.Hash{cur.TrunkTransaction})
+		if err != nil {
+			return nil, "", err
+		}
+		if found[0] == "" {
+			return nil, "tails are not solid (missing a referenced tx): " + tail.Hash, nil
+		}
+		next, err := transaction.AsTransactionObject(found[0], cur.TrunkTransaction)
+		if err != nil {
+			return nil, "", fmt.Errorf("parse stored transaction %s: %w", cur.TrunkTransaction, err)
+		}
+		if next.Bundle != tail.Bundle || next.CurrentIndex != cur.CurrentIndex+1 {
+			return nil, "tails are not consistent (bundle is invalid): " + tail.Hash, nil
+		}
+		bndl = append(bndl, *next)
+		cur = next
+	}
+	if err := bundle.ValidBundle(bndl); err != nil {
+		return nil, "tails are not consistent (bundle is invalid): " + tail.Hash, nil
+	}
+	return bndl, "", nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"time"
 )
@@ -59,7 +60,7 @@ func (n *Node) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			n.writeJSON(w, http.StatusBadRequest, &errorResponse{Error: fmt.Sprintf("request body too large: the limit is %d bytes", MaxBodyBytes)}, start)
+			n.writeJSON(w, http.StatusBadRequest, &errorResponse{Error: fmt.Sprintf("Request too long: the limit is %d bytes", MaxBodyBytes)}, start)
 			return
 		}
 		n.writeJSON(w, http.StatusBadRequest, &errorResponse{Error: "read request: " + err.Error()}, start)
@@ -70,12 +71,12 @@ func (n *Node) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		n.writeJSON(w, http.StatusBadRequest, &errorResponse{Error: err.Error()}, start)
 		return
 	}
-	resp, err := n.execute(r.Context(), req)
-	var bad *badRequest
+	resp, err := n.execute(r.Context(), req, clientOf(r))
+	var refused *apiError
 	switch {
-	case errors.As(err, &bad):
-		n.log.Debug("bad request", "command", req.Command, "error", err)
-		n.writeJSON(w, http.StatusBadRequest, &errorResponse{Error: bad.msg}, start)
+	case errors.As(err, &refused):
+		n.log.Debug("request refused", "command", req.Command, "status", refused.status, "error", err)
+		n.writeJSON(w, refused.status, &errorResponse{Error: refused.msg}, start)
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; nobody reads an answer.
 	case err != nil:
@@ -85,6 +86,16 @@ func (n *Node) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		n.writeJSON(w, http.StatusOK, resp, start)
 		n.log.Debug("request", "command", req.Command, "took", time.Since(start))
 	}
+}
+
+// clientOf names the client a request comes from, for the per-client
+// bound on attachToTangle: its IP address.
+func clientOf(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func (n *Node) writeJSON(w http.ResponseWriter, status int, resp response, start time.Time) {

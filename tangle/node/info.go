@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"os"
 	"runtime"
 	"time"
 
@@ -29,6 +30,7 @@ type nodeInfoResponse struct {
 	TransactionsToRequest              int          `json:"transactionsToRequest"`
 	Features                           []string     `json:"features"`
 	CoordinatorAddress                 trinary.Hash `json:"coordinatorAddress"`
+	DBSizeInBytes                      int64        `json:"dbSizeInBytes"`
 	// Not in IRI: how many transactions the node has stored and which PoW
 	// implementation attachToTangle uses.
 	Transactions int64  `json:"transactions"`
@@ -59,7 +61,20 @@ func (n *Node) getNodeInfo(ctx context.Context) (response, error) {
 		Features:                      []string{"RemotePOW"},
 		CoordinatorAddress:            nullHash,
 		Transactions:                  count,
-		PoW:                           n.powName,
+		DBSizeInBytes:                 n.dbSize(),
+		PoW:                           powName,
 		MWM:                           n.mwm,
 	}, nil
+}
+
+// dbSize is the size of the node's SQLite files (database and write-ahead
+// log), what IRI reports as dbSizeInBytes.
+func (n *Node) dbSize() int64 {
+	var size int64
+	for _, p := range []string{n.dbPath, n.dbPath + "-wal"} {
+		if fi, err := os.Stat(p); err == nil {
+			size += fi.Size()
+		}
+	}
+	return size
 }

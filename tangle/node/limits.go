@@ -14,8 +14,9 @@ const (
 	// MaxDepth is the largest depth getTransactionsToApprove accepts (IRI's
 	// default maxDepth).
 	MaxDepth = 15
-	// MaxMWM is the largest minimum weight magnitude the node accepts, both
-	// as its own setting and in attachToTangle: every extra trit triples the
-	// PoW time, and 20 already takes minutes per transaction.
+	// MaxMWM is the largest minimum weight magnitude the node accepts as
+	// its own setting (attachToTangle works at exactly that MWM): every
+	// extra trit triples the PoW time, and 20 already takes minutes per
+	// transaction.
 	MaxMWM = 20
 )

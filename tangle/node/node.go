@@ -11,10 +11,8 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
-	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/iotaledger/iota.go/pow"
 
 	"iotahome/store/tanglestore"
 )
@@ -35,17 +33,13 @@ type Node struct {
 	mwm     int
 	log     *slog.Logger
 	store   *tanglestore.Store
+	dbPath  string
 	started time.Time
 
-	powName string
-	pow     pow.ProofOfWorkFunc
-
-	// attachMu lets one attachToTangle run at a time, as on IRI: PoW uses
-	// every core anyway.
-	attachMu sync.Mutex
-	// interruptMu guards interrupt, which cancels the running attach.
-	interruptMu sync.Mutex
-	interrupt   func()
+	// gate admits attachToTangle requests, one at a time.
+	gate *attachGate
+	// powRunning counts live proof-of-work goroutines.
+	powRunning atomic.Int32
 }
 
 // Open opens the node's store and prepares the node.
@@ -64,19 +58,15 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open tangle node: %w", err)
 	}
-	// The unsynchronised variant: attachMu already serialises our PoW, and
-	// the synchronised ones would also queue behind PoW that other code in
-	// the same process (a client doing local PoW) runs.
-	name, fn := pow.GetFastestProofOfWorkUnsyncImpl()
-	n := &Node{mwm: cfg.MWM, log: log, store: st, started: time.Now(), powName: name, pow: fn}
-	log.Info("tangle node open", "db", cfg.DBPath, "mwm", cfg.MWM, "pow", name, "cores", runtime.NumCPU())
+	n := &Node{mwm: cfg.MWM, log: log, store: st, dbPath: cfg.DBPath, started: time.Now(), gate: newAttachGate()}
+	log.Info("tangle node open", "db", cfg.DBPath, "mwm", cfg.MWM, "pow", powName, "cores", runtime.NumCPU())
 	return n, nil
 }
 
-// Close interrupts a running attach and closes the store. Requests still
+// Close stops attaching (Shutdown) and closes the store. Requests still
 // running fail; stop the HTTP server first.
 func (n *Node) Close() error {
-	n.InterruptAttach()
+	n.Shutdown()
 	return n.store.Close()
 }
 

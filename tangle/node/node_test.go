@@ -40,15 +40,16 @@ func TestHTTPProtocol(t *testing.T) {
 	for _, tc := range []struct {
 		name, body, want string
 	}{
-		{"not JSON", `{"command":`, "invalid request"},
-		{"not an object", `[1,2]`, "must be a JSON object"},
-		{"no command", `{"hashes":[]}`, `"command" parameter has not been specified`},
-		{"unknown command", `{"command":"getNeighbors"}`, "Command [getNeighbors] is unknown"},
-		{"wrong type", `{"command":"getTrytes","hashes":"ABC"}`, `"hashes" must be a list of strings`},
-		{"wrong element type", `{"command":"getTrytes","hashes":[1]}`, `"hashes" must be a list of strings`},
-		{"wrong number", `{"command":"getTransactionsToApprove","depth":"3"}`, `"depth" must be an integer`},
-		{"too many items", `{"command":"getTrytes","hashes":[` + strings.Repeat(`"A",`, 1000) + `"A"]}`, "at most 1000"},
-		{"body too large", `{"command":"getNodeInfo","x":"` + strings.Repeat("A", 5<<20) + `"}`, "too large"},
+		{"not JSON", `{"command":`, "Invalid JSON syntax"},
+		{"not an object", `[1,2]`, "Invalid request payload: the body must be a JSON object"},
+		{"null", `null`, "Invalid request payload: 'null'"},
+		{"no command", `{"hashes":[]}`, "COMMAND parameter has not been specified in the request."},
+		{"unknown command", `{"command":"getPeers"}`, "Command [getPeers] is unknown"},
+		{"wrong type", `{"command":"getTrytes","hashes":"ABC"}`, "Invalid hashes input: must be a list of strings"},
+		{"wrong element type", `{"command":"getTrytes","hashes":[1]}`, "Invalid hashes input: must be a list of strings"},
+		{"wrong number", `{"command":"getTransactionsToApprove","depth":"3"}`, "Invalid depth input: must be an integer"},
+		{"too many items", `{"command":"getTrytes","hashes":[` + strings.Repeat(`"A",`, 1000) + `"A"]}`, `Could not complete request: "hashes" has 1001 items, at most 1000`},
+		{"body too large", `{"command":"getNodeInfo","x":"` + strings.Repeat("A", 5<<20) + `"}`, "Request too long"},
 	} {
 		req, _ := http.NewRequest(http.MethodPost, n.URL, bytes.NewReader([]byte(tc.body)))
 		req.Header.Set("X-IOTA-API-Version", "1")
@@ -75,10 +76,11 @@ func TestCommands(t *testing.T) {
 	if tips["trunkTransaction"] != nullHash || tips["branchTransaction"] != nullHash {
 		t.Errorf("getTransactionsToApprove on an empty node: %v", tips)
 	}
-	mustFail(t, url, map[string]any{"command": "getTransactionsToApprove"}, `"depth" is required`)
-	mustFail(t, url, map[string]any{"command": "getTransactionsToApprove", "depth": 16}, "Invalid depth")
-	mustFail(t, url, map[string]any{"command": "getTransactionsToApprove", "depth": 3, "reference": "ABC"}, "invalid reference")
-	mustFail(t, url, map[string]any{"command": "getTransactionsToApprove", "depth": 3, "reference": address(9)}, "not known")
+	mustFail(t, url, map[string]any{"command": "getTransactionsToApprove"}, `Invalid parameters: "depth" is required`)
+	mustFail(t, url, map[string]any{"command": "getTransactionsToApprove", "depth": 16}, "Invalid depth input")
+	mustFail(t, url, map[string]any{"command": "getTransactionsToApprove", "depth": 3, "reference": "ABC"}, "Invalid reference input")
+	mustFail(t, url, map[string]any{"command": "getTransactionsToApprove", "depth": 3, "reference": ""}, "Invalid reference input")
+	mustFail(t, url, map[string]any{"command": "getTransactionsToApprove", "depth": 3, "reference": address(9)}, "reference transaction is invalid")
 
 	// attachToTangle: a two-transaction bundle, chained as IRI does.
 	addr := address(10)
@@ -109,14 +111,26 @@ func TestCommands(t *testing.T) {
 		tail.AttachmentTimestampUpperBound != 3812798742493 || tail.Tag[:7] != "CMDTEST" {
 		t.Errorf("attachToTangle fields: timestamp %d, upper bound %d, tag %s", tail.AttachmentTimestamp, tail.AttachmentTimestampUpperBound, tail.Tag)
 	}
-	mustFail(t, url, map[string]any{"command": "attachToTangle", "trunkTransaction": trunk, "branchTransaction": branch,
-		"minWeightMagnitude": 8, "trytes": unattached}, "invalid minWeightMagnitude 8")
+	// IRI processes the transactions by descending currentIndex whatever
+	// the order sent: tail first gives the same chaining.
+	att = mustOK(t, url, map[string]any{"command": "attachToTangle", "trunkTransaction": trunk,
+		"branchTransaction": branch, "minWeightMagnitude": 9, "trytes": []string{unattached[1], unattached[0]}})
+	if tail2, last2 := parse(t, stringList(att["trytes"])[0]), parse(t, stringList(att["trytes"])[1]); tail2.CurrentIndex != 0 ||
+		last2.TrunkTransaction != trunk || tail2.TrunkTransaction != last2.Hash {
+		t.Errorf("attachToTangle with the tail sent first: chaining %s/%s", last2.TrunkTransaction, tail2.TrunkTransaction)
+	}
+	for _, mwm := range []int{8, 10, 20} {
+		mustFail(t, url, map[string]any{"command": "attachToTangle", "trunkTransaction": trunk, "branchTransaction": branch,
+			"minWeightMagnitude": mwm, "trytes": unattached}, fmt.Sprintf("Invalid minWeightMagnitude input: %d", mwm))
+	}
 	mustFail(t, url, map[string]any{"command": "attachToTangle", "trunkTransaction": "X", "branchTransaction": branch,
-		"minWeightMagnitude": 9, "trytes": unattached}, "invalid trunkTransaction")
+		"minWeightMagnitude": 9, "trytes": unattached}, "Invalid trunkTransaction input")
 	mustFail(t, url, map[string]any{"command": "attachToTangle", "trunkTransaction": trunk, "branchTransaction": branch,
-		"minWeightMagnitude": 9, "trytes": []string{"ABC"}}, "invalid trytes[0]")
+		"minWeightMagnitude": 9, "trytes": []string{"ABC"}}, "Invalid trytes input: trytes[0] must be 2673 trytes")
 	mustFail(t, url, map[string]any{"command": "attachToTangle", "trunkTransaction": trunk, "branchTransaction": branch,
-		"trytes": unattached}, `"minWeightMagnitude" is required`)
+		"trytes": unattached}, `Invalid parameters: "minWeightMagnitude" is required`)
+	mustFail(t, url, map[string]any{"command": "attachToTangle", "branchTransaction": branch,
+		"minWeightMagnitude": 9, "trytes": unattached}, `Invalid parameters: "trunkTransaction" is required`)
 
 	// Nothing running: interrupting is a no-op, under both names.
 	mustOK(t, url, map[string]any{"command": "interruptAttachingToTangle"})
@@ -124,8 +138,8 @@ func TestCommands(t *testing.T) {
 
 	mustOK(t, url, map[string]any{"command": "storeTransactions", "trytes": txs})
 	mustOK(t, url, map[string]any{"command": "storeTransactions", "trytes": txs}) // idempotent
-	mustFail(t, url, map[string]any{"command": "storeTransactions"}, `"trytes" must be a non-empty list`)
-	mustFail(t, url, map[string]any{"command": "broadcastTransactions", "trytes": []string{"9"}}, "must be 2673 trytes")
+	mustFail(t, url, map[string]any{"command": "storeTransactions"}, `Invalid parameters: "trytes" is required`)
+	mustFail(t, url, map[string]any{"command": "broadcastTransactions", "trytes": []string{"9"}}, "Invalid trytes input: trytes[0] must be 2673 trytes")
 
 	// The bundle's tail is now the only tip.
 	tips = mustOK(t, url, map[string]any{"command": "getTransactionsToApprove", "depth": 3})
@@ -174,34 +188,41 @@ func TestCommands(t *testing.T) {
 	if got := find(map[string]any{"addresses": []string{address(11)}}); len(got) != 0 {
 		t.Errorf("find by unused address: %v", got)
 	}
-	mustFail(t, url, map[string]any{"command": "findTransactions"}, "needs at least one")
-	mustFail(t, url, map[string]any{"command": "findTransactions", "addresses": []string{addr + "ABCDEFGHI"}}, "invalid addresses[0]")
-	mustFail(t, url, map[string]any{"command": "findTransactions", "tags": []string{strings.Repeat("A", 28)}}, "invalid tags[0]")
+	mustFail(t, url, map[string]any{"command": "findTransactions"}, "Invalid parameters: findTransactions needs at least one")
+	mustFail(t, url, map[string]any{"command": "findTransactions", "addresses": []string{addr + "ABCDEFGHI"}}, "Invalid addresses input: addresses[0] must be 81 trytes")
+	mustFail(t, url, map[string]any{"command": "findTransactions", "tags": []string{strings.Repeat("A", 28)}}, "Invalid tags input: tags[0]")
+	mustFail(t, url, map[string]any{"command": "findTransactions", "tags": []string{"99"}}, "Invalid tag input")
 	mustFail(t, url, map[string]any{"command": "findTransactions", "bundles": []string{strings.Repeat("a", 81)}}, "not a tryte")
+	mustFail(t, url, map[string]any{"command": "findTransactions", "approvees": []string{nullHash}}, "Invalid approvees input: approvees[0] is the null hash")
 
 	got := stringList(mustOK(t, url, map[string]any{"command": "getTrytes", "hashes": []string{secondHash, address(12)}})["trytes"])
 	if len(got) != 2 || got[0] != second || got[1] != strings.Repeat("9", 2673) {
 		t.Errorf("getTrytes: known %v, unknown all-9 %v", got[0] == second, len(got) == 2 && got[1] == strings.Repeat("9", 2673))
 	}
-	mustFail(t, url, map[string]any{"command": "getTrytes", "hashes": []string{}}, `"hashes" must be a non-empty list`)
+	mustFail(t, url, map[string]any{"command": "getTrytes"}, `Invalid parameters: "hashes" is required`)
 
 	bal := mustOK(t, url, map[string]any{"command": "getBalances", "addresses": []string{addr, address(13)}, "threshold": 100})
 	if b := stringList(bal["balances"]); !slices.Equal(b, []string{"0", "0"}) {
 		t.Errorf("getBalances: %v", bal)
 	}
-	mustFail(t, url, map[string]any{"command": "getBalances", "addresses": []string{"A"}}, "invalid addresses[0]")
+	mustFail(t, url, map[string]any{"command": "getBalances", "addresses": []string{"A"}}, "Invalid addresses input: addresses[0]")
+	bal = mustOK(t, url, map[string]any{"command": "getBalances", "addresses": []string{addr}, "tips": []string{tail.Hash}})
+	if refs := stringList(bal["references"]); !slices.Equal(refs, []string{tail.Hash}) {
+		t.Errorf("getBalances references = %v, want the tips given", refs)
+	}
+	mustFail(t, url, map[string]any{"command": "getBalances", "addresses": []string{addr}, "tips": []string{address(13)}}, "Tip not found: "+address(13))
 
 	spent := mustOK(t, url, map[string]any{"command": "wereAddressesSpentFrom", "addresses": []string{addr}})
 	if s, _ := spent["states"].([]any); len(s) != 1 || s[0] != false {
 		t.Errorf("wereAddressesSpentFrom: %v", spent)
 	}
-	mustFail(t, url, map[string]any{"command": "wereAddressesSpentFrom"}, `"addresses" must be a non-empty list`)
+	mustFail(t, url, map[string]any{"command": "wereAddressesSpentFrom"}, `Invalid parameters: "addresses" is required`)
 
 	incl := mustOK(t, url, map[string]any{"command": "getInclusionStates", "transactions": []string{tail.Hash, address(14)}, "tips": []string{secondHash}})
 	if s, _ := incl["states"].([]any); len(s) != 2 || s[0] != true || s[1] != false {
 		t.Errorf("getInclusionStates: %v", incl)
 	}
-	mustFail(t, url, map[string]any{"command": "getInclusionStates", "transactions": []string{"9"}}, "invalid transactions[0]")
+	mustFail(t, url, map[string]any{"command": "getInclusionStates", "transactions": []string{"9"}}, "Invalid transactions input: transactions[0]")
 
 	cons := mustOK(t, url, map[string]any{"command": "checkConsistency", "tails": []string{tail.Hash, secondHash}})
 	if cons["state"] != true {
@@ -262,12 +283,14 @@ func TestStoreValidation(t *testing.T) {
 		trytes string
 		want   string
 	}{
-		{"short", good[:2672], "must be 2673 trytes"},
+		{"short", good[:2672], "Invalid trytes input: trytes[1] must be 2673 trytes"},
 		{"long", good + "9", "must be 2673 trytes"},
 		{"lower case", strings.ToLower(good[:10]) + good[10:], "not a tryte"},
-		{"insufficient PoW", weak, "insufficient proof of work"},
+		{"insufficient PoW", weak, "Invalid transaction hash: trytes[1] has insufficient proof of work"},
 		{"tampered", string(tampered), "insufficient proof of work"},
-		{"bad value field", string(badValue), "malformed transaction"},
+		{"bad value field", string(badValue), "Invalid transaction: trytes[1] is malformed"},
+		// All 9s hashes to all 9s, which "meets" any MWM (issue 13).
+		{"null transaction", strings.Repeat("9", 2673), "trytes[1] is the null transaction"},
 	} {
 		// The valid transaction comes first: a bad one later in the same
 		// request must keep it from being stored.
@@ -276,6 +299,11 @@ func TestStoreValidation(t *testing.T) {
 	hashes := stringList(mustOK(t, url, map[string]any{"command": "findTransactions", "addresses": []string{address(24)}})["hashes"])
 	if len(hashes) != 0 {
 		t.Errorf("a rejected batch stored %v", hashes)
+	}
+	// The null transaction alone is refused too, and is not stored.
+	mustFail(t, url, map[string]any{"command": "broadcastTransactions", "trytes": []string{strings.Repeat("9", 2673)}}, "null transaction")
+	if info := mustOK(t, url, map[string]any{"command": "getNodeInfo"}); info["transactions"] != 1.0 || info["tips"] != 1.0 {
+		t.Errorf("after refused batches the node holds %v transactions and %v tips, want 1 and 1", info["transactions"], info["tips"])
 	}
 	// What was stored before is untouched.
 	got := stringList(mustOK(t, url, map[string]any{"command": "getTrytes", "hashes": []string{hashOf(t, good)}})["trytes"])
@@ -316,17 +344,17 @@ func TestInterruptAttach(t *testing.T) {
 	n := tangletest.StartNode(t, 9)
 	a := newAPI(t, n.URL, false)
 	var unattached []trinary.Trytes
-	for i := range 30 {
+	for i := range 300 {
 		unattached = append(unattached, prepare(t, a, address(40+i), "", "interrupt me")...)
 	}
 	var wg sync.WaitGroup
 	var status int
 	var out map[string]any
 	wg.Go(func() {
-		// MWM 11 keeps 30 transactions busy for seconds (this is not a PoW
-		// measurement).
+		// 300 transactions keep the PoW busy for seconds (this is not a
+		// PoW measurement).
 		status, out = call(t, n.URL, map[string]any{"command": "attachToTangle", "trunkTransaction": nullHash,
-			"branchTransaction": nullHash, "minWeightMagnitude": 11, "trytes": unattached})
+			"branchTransaction": nullHash, "minWeightMagnitude": 9, "trytes": unattached})
 	})
 	time.Sleep(200 * time.Millisecond)
 	start := time.Now()
@@ -338,7 +366,7 @@ func TestInterruptAttach(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("attach answered %v after the interrupt", took)
 	}
-	// The node attaches again afterwards (once the abandoned search ends).
+	// The node attaches again at once.
 	a2 := newAPI(t, n.URL, false)
 	if _, err := a2.AttachToTangle(nullHash, nullHash, 9, prepare(t, a2, address(39), "", "after")); err != nil {
 		t.Fatalf("attach after an interrupt: %v", err)

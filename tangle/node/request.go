@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,11 @@ import (
 // Request is a decoded IRI API request: the command and every parameter any
 // command takes. Unknown fields are ignored (clients send extras such as
 // getBalances' threshold), as IRI does.
+//
+// A list parameter that is absent (or null) decodes to a nil slice, one
+// sent as [] to an empty non-nil slice: IRI refuses the first ("Invalid
+// parameters") and accepts the second. Scalars are pointers for the same
+// reason.
 type Request struct {
 	Command string `json:"command"`
 
@@ -22,53 +28,47 @@ type Request struct {
 	Tails        []string `json:"tails"`
 	Tips         []string `json:"tips"`
 
-	TrunkTransaction   string `json:"trunkTransaction"`
-	BranchTransaction  string `json:"branchTransaction"`
-	Reference          string `json:"reference"`
-	MinWeightMagnitude *int64 `json:"minWeightMagnitude"`
-	Depth              *int64 `json:"depth"`
+	TrunkTransaction   *string `json:"trunkTransaction"`
+	BranchTransaction  *string `json:"branchTransaction"`
+	Reference          *string `json:"reference"`
+	MinWeightMagnitude *int64  `json:"minWeightMagnitude"`
+	Depth              *int64  `json:"depth"`
 }
 
-// DecodeRequest parses a request body. It checks the shape (a JSON object
-// with a command, list parameters within MaxListItems); each command checks
-// the values it uses.
+// DecodeRequest parses a request body into a JSON object with a command.
+// Each command checks the parameters it uses (presence, list length,
+// element format), as IRI does, so parameters a command does not use are
+// never looked at.
 func DecodeRequest(body []byte) (*Request, error) {
 	var r Request
 	if err := json.Unmarshal(body, &r); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return nil, fmt.Errorf("invalid request: %s", typeProblem(typeErr.Field))
+			return nil, typeProblem(typeErr.Field)
 		}
-		return nil, fmt.Errorf("invalid request: %v", err)
+		return nil, fmt.Errorf("Invalid JSON syntax: %v", err)
+	}
+	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+		return nil, errors.New("Invalid request payload: 'null'")
 	}
 	if r.Command == "" {
-		return nil, errors.New(`invalid request: "command" parameter has not been specified`)
-	}
-	for _, l := range []struct {
-		name  string
-		items []string
-	}{
-		{"hashes", r.Hashes}, {"addresses", r.Addresses}, {"bundles", r.Bundles}, {"tags", r.Tags},
-		{"approvees", r.Approvees}, {"trytes", r.Trytes}, {"transactions", r.Transactions},
-		{"tails", r.Tails}, {"tips", r.Tips},
-	} {
-		if len(l.items) > MaxListItems {
-			return nil, fmt.Errorf("invalid request: %q has %d items, at most %d allowed", l.name, len(l.items), MaxListItems)
-		}
+		return nil, errors.New("COMMAND parameter has not been specified in the request.")
 	}
 	return &r, nil
 }
 
-// typeProblem explains a JSON type mismatch in a parameter.
-func typeProblem(field string) string {
+// typeProblem explains a JSON type mismatch in a parameter. (IRI answers
+// these with a Java ClassCastException; the wording here says what to
+// send instead.)
+func typeProblem(field string) error {
 	switch field {
 	case "":
-		return "the body must be a JSON object"
+		return errors.New("Invalid request payload: the body must be a JSON object")
 	case "hashes", "addresses", "bundles", "tags", "approvees", "trytes", "transactions", "tails", "tips":
-		return fmt.Sprintf("%q must be a list of strings", field)
+		return fmt.Errorf("Invalid %s input: must be a list of strings", field)
 	case "minWeightMagnitude", "depth":
-		return fmt.Sprintf("%q must be an integer", field)
+		return fmt.Errorf("Invalid %s input: must be an integer", field)
 	default:
-		return fmt.Sprintf("%q must be a string", field)
+		return fmt.Errorf("Invalid %s input: must be a string", field)
 	}
 }

@@ -23,16 +23,18 @@ const tipPool = 64
 // null hash for both. With a reference, the branch is the reference itself,
 // so the new transaction approves it as a promotion needs.
 func (n *Node) getTransactionsToApprove(ctx context.Context, req *Request) (response, error) {
+	var reference trinary.Hash
+	if req.Reference != nil {
+		var err error
+		if reference, err = stringParam("reference", req.Reference, hashTrytes); err != nil {
+			return nil, err
+		}
+	}
 	if req.Depth == nil {
-		return nil, badRequestf(`invalid params: "depth" is required`)
+		return nil, badRequestf(`%s: "depth" is required`, invalidParams)
 	}
 	if *req.Depth < 0 || *req.Depth > MaxDepth {
 		return nil, badRequestf("Invalid depth input: %d is not in 0..%d", *req.Depth, MaxDepth)
-	}
-	if req.Reference != "" {
-		if err := checkTrytes("reference", req.Reference, hashTrytes); err != nil {
-			return nil, err
-		}
 	}
 	tips := n.store.Tips(tipPool)
 	resp := &transactionsToApproveResponse{TrunkTransaction: nullHash, BranchTransaction: nullHash}
@@ -46,15 +48,15 @@ func (n *Node) getTransactionsToApprove(ctx context.Context, req *Request) (resp
 		perm := rand.Perm(len(tips))
 		resp.TrunkTransaction, resp.BranchTransaction = tips[perm[0]], tips[perm[1]]
 	}
-	if req.Reference != "" {
-		found, err := n.store.Trytes(ctx, []trinary.Hash{req.Reference})
+	if reference != "" {
+		found, err := n.store.Trytes(ctx, []trinary.Hash{reference})
 		if err != nil {
 			return nil, err
 		}
 		if found[0] == "" {
-			return nil, badRequestf("reference transaction %s is not known to this node", req.Reference)
+			return nil, badRequestf("reference transaction is invalid: %s is not known to this node", reference)
 		}
-		resp.BranchTransaction = req.Reference
+		resp.BranchTransaction = reference
 	}
 	return resp, nil
 }

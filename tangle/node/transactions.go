@@ -14,25 +14,33 @@ type trytesResponse struct {
 	timed
 }
 
-func (n *Node) attachToTangle(ctx context.Context, req *Request) (response, error) {
-	if err := checkTrytes("trunkTransaction", req.TrunkTransaction, hashTrytes); err != nil {
-		return nil, err
-	}
-	if err := checkTrytes("branchTransaction", req.BranchTransaction, hashTrytes); err != nil {
-		return nil, err
-	}
-	if req.MinWeightMagnitude == nil {
-		return nil, badRequestf(`invalid params: "minWeightMagnitude" is required`)
-	}
-	mwm := *req.MinWeightMagnitude
-	if mwm < int64(n.mwm) || mwm > MaxMWM {
-		return nil, badRequestf("invalid minWeightMagnitude %d: this node requires %d to %d", mwm, n.mwm, MaxMWM)
-	}
-	trytes, err := trytesList(req.Trytes)
+func (n *Node) attachToTangle(ctx context.Context, req *Request, client string) (response, error) {
+	trunk, err := stringParam("trunkTransaction", req.TrunkTransaction, hashTrytes)
 	if err != nil {
 		return nil, err
 	}
-	out, err := n.attach(ctx, req.TrunkTransaction, req.BranchTransaction, int(mwm), trytes)
+	branch, err := stringParam("branchTransaction", req.BranchTransaction, hashTrytes)
+	if err != nil {
+		return nil, err
+	}
+	if req.MinWeightMagnitude == nil {
+		return nil, badRequestf(`%s: "minWeightMagnitude" is required`, invalidParams)
+	}
+	// As Hornet does: the node attaches at its own minimum weight
+	// magnitude and no higher, so that one request cannot occupy the PoW
+	// for hours (every trit more triples the work); lower would not be
+	// stored.
+	if mwm := *req.MinWeightMagnitude; mwm != int64(n.mwm) {
+		return nil, badRequestf("Invalid minWeightMagnitude input: %d; this node attaches at exactly its minimum weight magnitude, %d", mwm, n.mwm)
+	}
+	txs, err := attachable(req.Trytes)
+	if err != nil {
+		return nil, err
+	}
+	if len(txs) == 0 {
+		return &trytesResponse{Trytes: []trinary.Trytes{}}, nil
+	}
+	out, err := n.attach(ctx, client, trunk, branch, txs)
 	if err != nil {
 		return nil, err
 	}
@@ -48,6 +56,9 @@ func (n *Node) storeTransactions(ctx context.Context, req *Request) (response, e
 	if err != nil {
 		return nil, err
 	}
+	if len(txs) == 0 {
+		return &timed{}, nil
+	}
 	added, err := n.store.Insert(ctx, txs)
 	if err != nil {
 		return nil, err
@@ -62,16 +73,20 @@ type hashesResponse struct {
 }
 
 func (n *Node) findTransactions(ctx context.Context, req *Request) (response, error) {
-	q, err := findQuery(req)
+	q, anyEmpty, err := findQuery(req)
 	if err != nil {
 		return nil, err
+	}
+	if anyEmpty {
+		// An empty list intersects to nothing, as on IRI.
+		return &hashesResponse{Hashes: []trinary.Hash{}}, nil
 	}
 	hashes, err := n.store.Find(ctx, q, MaxFindResults+1)
 	if err != nil {
 		return nil, err
 	}
 	if len(hashes) > MaxFindResults {
-		return nil, badRequestf("Could not complete request: more than %d transactions match; narrow the query", MaxFindResults)
+		return nil, badRequestf("%s: more than %d transactions match; narrow the query", overMax, MaxFindResults)
 	}
 	if hashes == nil {
 		hashes = []trinary.Hash{}
@@ -79,27 +94,39 @@ func (n *Node) findTransactions(ctx context.Context, req *Request) (response, er
 	return &hashesResponse{Hashes: hashes}, nil
 }
 
-// findQuery checks findTransactions' parameters: at least one non-empty
-// list of addresses, bundles, tags or approvees.
-func findQuery(req *Request) (tanglestore.Query, error) {
-	var q tanglestore.Query
-	var err error
-	if q.Addresses, err = optionalHashList("addresses", req.Addresses); err != nil {
-		return q, err
+// findQuery checks findTransactions' parameters as IRI does: at least one
+// of "addresses", "bundles", "tags" or "approvees" must be present; each
+// present one is checked, and anyEmpty reports that one of them is an
+// empty list (the result is then empty).
+func findQuery(req *Request) (q tanglestore.Query, anyEmpty bool, err error) {
+	present := false
+	for _, k := range []struct {
+		name  string
+		items []string
+		dst   *[]trinary.Hash
+	}{
+		{"addresses", req.Addresses, &q.Addresses},
+		{"bundles", req.Bundles, &q.Bundles},
+		{"approvees", req.Approvees, &q.Approvees},
+	} {
+		if k.items == nil {
+			continue
+		}
+		present, anyEmpty = true, anyEmpty || len(k.items) == 0
+		if *k.dst, err = findSet(k.name, k.items); err != nil {
+			return q, false, err
+		}
 	}
-	if q.Bundles, err = optionalHashList("bundles", req.Bundles); err != nil {
-		return q, err
+	if req.Tags != nil {
+		present, anyEmpty = true, anyEmpty || len(req.Tags) == 0
+		if q.Tags, err = tagList(req.Tags); err != nil {
+			return q, false, err
+		}
 	}
-	if q.Approvees, err = optionalHashList("approvees", req.Approvees); err != nil {
-		return q, err
+	if !present {
+		return q, false, badRequestf(`%s: findTransactions needs at least one of "addresses", "bundles", "tags" or "approvees"`, invalidParams)
 	}
-	if q.Tags, err = tagList(req.Tags); err != nil {
-		return q, err
-	}
-	if q.Empty() {
-		return q, badRequestf(`invalid params: findTransactions needs at least one of "addresses", "bundles", "tags" or "approvees"`)
-	}
-	return q, nil
+	return q, anyEmpty, nil
 }
 
 func (n *Node) getTrytes(ctx context.Context, req *Request) (response, error) {

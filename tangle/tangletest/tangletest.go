@@ -86,7 +86,7 @@ func (n *Node) start(ln net.Listener) error {
 		return err
 	}
 	srv := &http.Server{Handler: nd.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	srv.RegisterOnShutdown(nd.InterruptAttach)
+	srv.RegisterOnShutdown(nd.Shutdown)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

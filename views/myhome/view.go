@@ -4,8 +4,12 @@ package myhome
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"iotahome/myhome"
+	"iotahome/protocol"
 	"iotahome/views/layout"
 )
 
@@ -103,4 +107,94 @@ func nextQuery(next string) string {
 		return ""
 	}
 	return "?next=" + next
+}
+
+// kindWords says what each kind of data holds, for the owner.
+var kindWords = map[string]string{
+	protocol.KindElectricity: "electricity use and return (kWh per tariff, power now)",
+	protocol.KindPhases:      "voltage, current and power per phase",
+	protocol.KindGas:         "gas use (m³)",
+	protocol.KindWater:       "water use (m³)",
+	protocol.KindHeat:        "heat use (GJ)",
+}
+
+// kindList is the kinds of a grant in plain words, in the standard order;
+// an empty scope (events from before requests named kinds) is all of them.
+func kindList(scope []string) []string {
+	var out []string
+	for _, k := range protocol.Kinds {
+		if len(scope) == 0 || slices.Contains(scope, k) {
+			out = append(out, kindWords[k])
+		}
+	}
+	return out
+}
+
+// kindsShort names the kinds for a table cell: "electricity, gas".
+func kindsShort(scope []string) string {
+	if len(scope) == 0 || len(scope) == len(protocol.Kinds) {
+		return "all readings"
+	}
+	var out []string
+	for _, k := range protocol.Kinds {
+		if slices.Contains(scope, k) {
+			out = append(out, k)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// resolutionWords says how finely the provider may see the readings.
+func resolutionWords(r protocol.Resolution) string {
+	switch r.OrRaw() {
+	case protocol.Resolution1m:
+		return "one value per minute"
+	case protocol.Resolution15m:
+		return "one value per 15 minutes"
+	case protocol.Resolution1h:
+		return "one value per hour"
+	case protocol.Resolution1d:
+		return "one value per day"
+	}
+	return "every reading, as often as the meter sends one (every 1 to 10 seconds)"
+}
+
+// resolutionShort is resolutionWords for a table cell.
+func resolutionShort(r protocol.Resolution) string {
+	switch r.OrRaw() {
+	case protocol.Resolution1m:
+		return "per minute"
+	case protocol.Resolution15m:
+		return "per 15 minutes"
+	case protocol.Resolution1h:
+		return "per hour"
+	case protocol.Resolution1d:
+		return "per day"
+	}
+	return "every reading"
+}
+
+// providerName is how pages name a provider: its verified name, or its
+// origin for a consent from before providers were verified.
+func providerName(name, origin string) string {
+	if name != "" {
+		return name
+	}
+	return origin
+}
+
+// change is one row of a renewal's "what changes" table.
+type change struct {
+	What, Before, After string
+}
+
+// changes compares a policy with the request that would replace it.
+func changes(p myhome.Policy, r myhome.ConsentRequest, now time.Time) []change {
+	newEnd := myhome.ConsentEnd(now, r.Duration)
+	return []change{
+		{"Why", p.Goal, r.Goal},
+		{"What data", kindsShort(p.Scope), kindsShort(r.Scope)},
+		{"How finely", resolutionShort(p.Resolution), resolutionShort(r.Resolution)},
+		{"Ends", layout.Ends(p.ExpiresAt, now), layout.Ends(&newEnd, now)},
+	}
 }
