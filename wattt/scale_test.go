@@ -140,8 +140,7 @@ func connectMeters(t testing.TB, svc *wattt.Service, chans []*meterChannel) []in
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, _ := url.Parse(to)
-		c, err := svc.Connect(ctx, acct, protocol.ChannelKey{Device: fmt.Sprintf("DEVICE%d", i), Root: ch.root, SideKey: ch.key, State: u.Query().Get("state")})
+		c, err := svc.Connect(ctx, acct, protocol.ChannelKey{Device: fmt.Sprintf("DEVICE%d", i), Root: ch.root, SideKey: ch.key, State: requestOf(t, svc, to).State})
 		if err != nil {
 			t.Fatal(err)
 		}
