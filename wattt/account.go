@@ -7,7 +7,6 @@ import (
 
 	"github.com/iotaledger/iota.go/trinary"
 
-	"iotahome/store/watttstore"
 	"iotahome/tangle/ntru"
 	"iotahome/tangle/seed"
 )
@@ -42,7 +41,7 @@ func (s *Service) CreateAccount(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("wattt: new account: %w", err)
 	}
-	id, err := s.st.CreateAccount(ctx, watttstore.Account{
+	id, err := s.st.CreateAccount(ctx, Account{
 		Address: addr, PublicKey: string(pub.Trytes()), SealedSeed: sealed, CreatedAt: time.Now(),
 	})
 	if err != nil {
@@ -56,7 +55,7 @@ func (s *Service) CreateAccount(ctx context.Context) (int64, error) {
 
 // keysOf returns the account's key pair, deriving it from the sealed seed
 // the first time.
-func (s *Service) keysOf(a watttstore.Account) (*keyPair, error) {
+func (s *Service) keysOf(a Account) (*keyPair, error) {
 	s.keysMu.Lock()
 	kp := s.keys[a.ID]
 	s.keysMu.Unlock()

@@ -21,7 +21,7 @@ import (
 
 	"iotahome/protocol"
 	"iotahome/store/serverkey"
-	"iotahome/store/watttstore"
+	"iotahome/store/watttsqlite"
 	"iotahome/tangle/client"
 	"iotahome/tangle/mamch"
 	"iotahome/tangle/node"
@@ -160,13 +160,13 @@ func cachedChannel(tb testing.TB, name string, n int) (string, channel) {
 // directly in the store (the consent flow is tested elsewhere).
 type provider struct {
 	svc *wattt.Service
-	st  *watttstore.Store
+	st  wattt.Store
 	c   *client.Client
 }
 
 func newProvider(tb testing.TB, c *client.Client, cfg wattt.Config) *provider {
 	tb.Helper()
-	st, err := watttstore.Open(context.Background(), filepath.Join(tb.TempDir(), "wattt.db"))
+	st, err := watttsqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "wattt.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"iotahome/store/watttstore"
 	"iotahome/wattt/chart"
 )
 
@@ -24,7 +23,7 @@ type Charts struct {
 // Chart size (viewBox units; the SVG scales to the page width).
 const chartW, chartH = 720, 260
 
-func buildCharts(d Dashboard, curve []watttstore.CurvePoint, today, tomorrow time.Time) Charts {
+func buildCharts(d Dashboard, curve []CurvePoint, today, tomorrow time.Time) Charts {
 	var c Charts
 	span := float64(tomorrow.Unix() - today.Unix())
 	var ticks []chart.Tick
@@ -41,7 +40,7 @@ func buildCharts(d Dashboard, curve []watttstore.CurvePoint, today, tomorrow tim
 	if len(curve) > 0 {
 		del := chart.LineSeries{Name: "Delivered (kW)", Points: make([]chart.Point, 0, len(curve))}
 		ret := chart.LineSeries{Name: "Returned (kW)", Points: make([]chart.Point, 0, len(curve))}
-		var peak watttstore.CurvePoint
+		var peak CurvePoint
 		for _, p := range curve {
 			x := float64(p.Start - today.Unix())
 			del.Points = append(del.Points, chart.Point{X: x, Y: p.PowerDel})

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"iotahome/protocol/providermeta"
-	"iotahome/store/watttstore"
 )
 
 // UserError is a problem the visitor can fix; its text is shown to them.
@@ -73,7 +72,7 @@ func (s *Service) StartConsent(ctx context.Context, accountID int64, myHome, pla
 	if err != nil {
 		return "", err
 	}
-	if err := s.st.CreateConsentRequest(ctx, watttstore.ConsentRequest{
+	if err := s.st.CreateConsentRequest(ctx, ConsentRequest{
 		State: state, AccountID: accountID, MyHomeURL: base, Goal: s.cfg.Goal, Plan: plan.ID, CreatedAt: now,
 	}); err != nil {
 		return "", err
@@ -93,26 +92,26 @@ func randomState() (string, error) {
 // with the end of a granted consent (My Home's expires, RFC 3339; ignored if
 // absent or malformed). The state must be one of this account's own
 // requests; anything else is ErrUnknownRequest and changes nothing.
-func (s *Service) FinishConsent(ctx context.Context, accountID int64, state string, granted bool, expires string) (watttstore.ConsentRequest, error) {
+func (s *Service) FinishConsent(ctx context.Context, accountID int64, state string, granted bool, expires string) (ConsentRequest, error) {
 	if state == "" || len(state) > 128 {
-		return watttstore.ConsentRequest{}, ErrUnknownRequest
+		return ConsentRequest{}, ErrUnknownRequest
 	}
 	var ends *time.Time
 	if t, err := time.Parse(time.RFC3339, expires); err == nil && granted {
 		ends = &t
 	}
 	r, err := s.st.ReturnConsentRequest(ctx, accountID, state, granted, ends, time.Now())
-	if errors.Is(err, watttstore.ErrNotFound) {
-		return watttstore.ConsentRequest{}, ErrUnknownRequest
+	if errors.Is(err, ErrNotFound) {
+		return ConsentRequest{}, ErrUnknownRequest
 	}
 	return r, err
 }
 
 // ConsentRequest returns one of the account's requests by state.
-func (s *Service) ConsentRequest(ctx context.Context, accountID int64, state string) (watttstore.ConsentRequest, error) {
+func (s *Service) ConsentRequest(ctx context.Context, accountID int64, state string) (ConsentRequest, error) {
 	r, err := s.st.ConsentRequest(ctx, accountID, state)
-	if errors.Is(err, watttstore.ErrNotFound) {
-		return watttstore.ConsentRequest{}, ErrUnknownRequest
+	if errors.Is(err, ErrNotFound) {
+		return ConsentRequest{}, ErrUnknownRequest
 	}
 	return r, err
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"iotahome/store/watttstore"
 	"iotahome/wattt/aggregate"
 )
 
@@ -16,8 +15,8 @@ var ErrNoConnection = errors.New("wattt: no such connection")
 // Overview is what an account has: its connections and its newest consent
 // request (to show "waiting for keys" before any connection exists).
 type Overview struct {
-	Connections []watttstore.Connection
-	Latest      *watttstore.ConsentRequest
+	Connections []Connection
+	Latest      *ConsentRequest
 }
 
 // Overview returns the account's connections and newest request.
@@ -31,7 +30,7 @@ func (s *Service) Overview(ctx context.Context, accountID int64) (Overview, erro
 	switch {
 	case err == nil:
 		o.Latest = &r
-	case !errors.Is(err, watttstore.ErrNotFound):
+	case !errors.Is(err, ErrNotFound):
 		return Overview{}, err
 	}
 	return o, nil
@@ -39,20 +38,20 @@ func (s *Service) Overview(ctx context.Context, accountID int64) (Overview, erro
 
 // connection returns the account's connection id, or its most recently
 // updated one for id 0. Another account's connection is ErrNoConnection.
-func (s *Service) connection(ctx context.Context, accountID, id int64) (watttstore.Connection, error) {
+func (s *Service) connection(ctx context.Context, accountID, id int64) (Connection, error) {
 	if id == 0 {
 		conns, err := s.st.AccountConnections(ctx, accountID)
 		if err != nil {
-			return watttstore.Connection{}, err
+			return Connection{}, err
 		}
 		if len(conns) == 0 {
-			return watttstore.Connection{}, ErrNoConnection
+			return Connection{}, ErrNoConnection
 		}
 		return conns[0], nil
 	}
 	c, err := s.st.Connection(ctx, id)
-	if errors.Is(err, watttstore.ErrNotFound) || (err == nil && c.AccountID != accountID) {
-		return watttstore.Connection{}, ErrNoConnection
+	if errors.Is(err, ErrNotFound) || (err == nil && c.AccountID != accountID) {
+		return Connection{}, ErrNoConnection
 	}
 	return c, err
 }
@@ -60,12 +59,12 @@ func (s *Service) connection(ctx context.Context, accountID, id int64) (watttsto
 // Live is the newest reading of a connection, for the live panel.
 type Live struct {
 	ConnectionID  int64
-	Status        watttstore.ConnectionStatus
+	Status        ConnectionStatus
 	RevokedAt     *time.Time
 	At            *time.Time // time of the newest reading; nil before the first
 	PowerDel      *float64   // kW
 	PowerRet      *float64   // kW
-	Reading       *watttstore.StoredReading
+	Reading       *StoredReading
 	LastReadingAt *time.Time
 }
 
@@ -78,7 +77,7 @@ func (s *Service) Live(ctx context.Context, accountID, connID int64) (Live, erro
 	l := Live{ConnectionID: c.ID, Status: c.Status, RevokedAt: c.RevokedAt, LastReadingAt: c.LastReadingAt}
 	r, err := s.st.LatestReading(ctx, c.ID)
 	switch {
-	case errors.Is(err, watttstore.ErrNotFound):
+	case errors.Is(err, ErrNotFound):
 		return l, nil
 	case err != nil:
 		return Live{}, err
@@ -88,12 +87,12 @@ func (s *Service) Live(ctx context.Context, accountID, connID int64) (Live, erro
 }
 
 // Tariff returns the account's tariff (the default until one is set).
-func (s *Service) Tariff(ctx context.Context, accountID int64) (watttstore.Tariff, error) {
+func (s *Service) Tariff(ctx context.Context, accountID int64) (Tariff, error) {
 	return s.st.Tariff(ctx, accountID, s.cfg.DefaultTariff)
 }
 
 // SetTariff validates and stores the account's tariff.
-func (s *Service) SetTariff(ctx context.Context, accountID int64, t watttstore.Tariff) error {
+func (s *Service) SetTariff(ctx context.Context, accountID int64, t Tariff) error {
 	for _, v := range []float64{t.PerKWh, t.PerKWhReturned, t.PerM3, t.StandingPerDay} {
 		if v < 0 || v > 100 || v != v {
 			return &UserError{Msg: "Prices must be between 0 and 100 euro."}
@@ -115,7 +114,7 @@ func (p *Period) add(u aggregate.Usage) {
 	p.Gas += u.Gas
 }
 
-func (p *Period) price(t watttstore.Tariff) {
+func (p *Period) price(t Tariff) {
 	p.Cost = p.Delivered*t.PerKWh - p.Returned*t.PerKWhReturned + p.Gas*t.PerM3 + float64(p.Days)*t.StandingPerDay
 }
 
@@ -128,7 +127,7 @@ type Row struct {
 // Dashboard is everything the dashboard page shows for one connection.
 type Dashboard struct {
 	Live    Live
-	Tariff  watttstore.Tariff
+	Tariff  Tariff
 	Today   Period
 	Month   Period
 	HasGas  bool
@@ -141,7 +140,7 @@ type Dashboard struct {
 	Updated time.Time
 	// Consent is the request that last granted this connection (its plan,
 	// its end, the My Home to renew at); nil for connections from before.
-	Consent *watttstore.ConsentRequest
+	Consent *ConsentRequest
 }
 
 // CurveStep is the resolution of today's power curve.
@@ -224,12 +223,12 @@ func (s *Service) Dashboard(ctx context.Context, accountID, connID int64, now ti
 	}
 	if t, err := s.st.OldestReadingTime(ctx, id); err == nil {
 		d.Oldest = &t
-	} else if !errors.Is(err, watttstore.ErrNotFound) {
+	} else if !errors.Is(err, ErrNotFound) {
 		return Dashboard{}, err
 	}
 	if r, err := s.st.ConnectionConsent(ctx, id); err == nil {
 		d.Consent = &r
-	} else if !errors.Is(err, watttstore.ErrNotFound) {
+	} else if !errors.Is(err, ErrNotFound) {
 		return Dashboard{}, err
 	}
 	d.Charts = buildCharts(d, curve, today, tomorrow)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"iotahome/protocol"
-	"iotahome/store/watttstore"
 	"iotahome/wattt/aggregate"
 )
 
@@ -41,7 +40,7 @@ func (s *Service) ExportCSV(ctx context.Context, accountID, connID int64, from, 
 	rawFrom := to
 	if oldest, err := s.st.OldestReadingTime(ctx, c.ID); err == nil {
 		rawFrom = oldest
-	} else if !errors.Is(err, watttstore.ErrNotFound) {
+	} else if !errors.Is(err, ErrNotFound) {
 		return err
 	}
 	if rawFrom.Before(from) {
@@ -59,7 +58,7 @@ func (s *Service) ExportCSV(ctx context.Context, accountID, connID int64, from, 
 			}
 		}
 	}
-	err = s.st.EachReading(ctx, c.ID, rawFrom, to, func(r watttstore.StoredReading) error {
+	err = s.st.EachReading(ctx, c.ID, rawFrom, to, func(r StoredReading) error {
 		return cw.Write(readingRow(r.Reading, s.cfg.Location))
 	})
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/iotaledger/iota.go/trinary"
 
 	"iotahome/protocol"
-	"iotahome/store/watttstore"
 	"iotahome/tangle/mamch"
 	"iotahome/tangle/ntru"
 	"iotahome/tangle/seed"
@@ -125,14 +124,14 @@ func TestFollowerSkipsHostileMessagesAndFollowsRotations(t *testing.T) {
 	p.run(t)
 	eventually(t, 30*time.Second, "revoked at the second rotation", func() bool {
 		c, _ := p.st.Connection(ctx, conn.ID)
-		return c.Status == watttstore.ConnectionRevoked
+		return c.Status == wattt.ConnectionRevoked
 	})
 	got, _ := p.st.Connection(ctx, conn.ID)
 	if got.LastSeq != 29 || got.Messages != 8 || got.RevokedAt == nil {
 		t.Fatalf("connection after the channel: last seq %d (want 29), %d messages (want 8), revoked at %v", got.LastSeq, got.Messages, got.RevokedAt)
 	}
 	var n int
-	p.st.EachReading(ctx, conn.ID, time.Unix(0, 0), time.Now(), func(watttstore.StoredReading) error { n++; return nil })
+	p.st.EachReading(ctx, conn.ID, time.Unix(0, 0), time.Now(), func(wattt.StoredReading) error { n++; return nil })
 	if n != 30 {
 		t.Fatalf("stored %d readings, want 30 (seq 0..29)", n)
 	}

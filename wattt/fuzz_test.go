@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"iotahome/protocol"
-	"iotahome/store/watttstore"
 	"iotahome/tangle/mamch"
 	"iotahome/tangle/ntru"
 	"iotahome/tangle/seed"
@@ -14,7 +13,7 @@ import (
 
 // fuzzService is a Service with one account's key pair in its cache: enough
 // for the decoding paths, which touch neither the store nor the node.
-func fuzzService(f *testing.F) (*Service, watttstore.Account, *keyPair) {
+func fuzzService(f *testing.F) (*Service, Account, *keyPair) {
 	f.Helper()
 	sd := "FUZZSEED9999999999999999999999999999999999999999999999999999999999999999999999999"
 	addr, err := seed.Address(sd, 0)
@@ -27,7 +26,7 @@ func fuzzService(f *testing.F) (*Service, watttstore.Account, *keyPair) {
 	}
 	kp := &keyPair{pub: pub, priv: priv}
 	s := &Service{log: slog.New(slog.DiscardHandler), keys: map[int64]*keyPair{1: kp}}
-	return s, watttstore.Account{ID: 1, Address: addr}, kp
+	return s, Account{ID: 1, Address: addr}, kp
 }
 
 // FuzzChannelMessage feeds arbitrary channel message texts to the follower's
@@ -44,8 +43,8 @@ func FuzzChannelMessage(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		p := watttstore.Progress{SideKey: "OLD"}
-		stop, err := s.apply(mamch.Message{Text: text}, a.Address, kp, &p)
+		p := Progress{SideKey: "OLD"}
+		stop, err := s.apply(mamch.Message{Text: text}, a.Address, func() (*keyPair, error) { return kp, nil }, &p)
 		if err != nil && (stop || len(p.Readings) > 0) {
 			t.Fatalf("an ignored message changed the progress: stop=%v readings=%d", stop, len(p.Readings))
 		}

@@ -15,7 +15,7 @@ import (
 	"iotahome/pi/simulator"
 	"iotahome/protocol"
 	"iotahome/store/serverkey"
-	"iotahome/store/watttstore"
+	"iotahome/store/watttsqlite"
 	"iotahome/tangle/client"
 	"iotahome/tangle/direct"
 	"iotahome/tangle/ntru"
@@ -40,13 +40,13 @@ func quietLog(t testing.TB) *slog.Logger {
 // site is a running Wattt service on its own database.
 type site struct {
 	svc  *wattt.Service
-	st   *watttstore.Store
+	st   wattt.Store
 	stop func()
 }
 
 func startSite(t testing.TB, path string, key *serverkey.Key, c *client.Client) *site {
 	t.Helper()
-	st, err := watttstore.Open(context.Background(), path)
+	st, err := watttsqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func authorize(t testing.TB, h *testHome, device, policy string, r request) {
 	}})
 }
 
-func connectionOf(t testing.TB, s *site, account int64) *watttstore.Connection {
+func connectionOf(t testing.TB, s *site, account int64) *wattt.Connection {
 	t.Helper()
 	cs, err := s.st.AccountConnections(context.Background(), account)
 	if err != nil {
@@ -155,7 +155,7 @@ func connectionOf(t testing.TB, s *site, account int64) *watttstore.Connection {
 func seqs(t testing.TB, s *site, conn int64) []int64 {
 	t.Helper()
 	var out []int64
-	err := s.st.EachReading(context.Background(), conn, time.Unix(0, 0), time.Now().Add(24*time.Hour), func(r watttstore.StoredReading) error {
+	err := s.st.EachReading(context.Background(), conn, time.Unix(0, 0), time.Now().Add(24*time.Hour), func(r wattt.StoredReading) error {
 		out = append(out, r.Seq)
 		return nil
 	})
@@ -252,7 +252,7 @@ func TestConnectFollowRevokeRestart(t *testing.T) {
 	if got := s.svc.Stats().KeysRejected; got != 3 {
 		t.Errorf("%d MAM_DATA rejected, want exactly the 3 forged ones", got)
 	}
-	if r, _ := s.svc.ConsentRequest(ctx, accB, reqB.state); r.Status != watttstore.RequestConnected {
+	if r, _ := s.svc.ConsentRequest(ctx, accB, reqB.state); r.Status != wattt.RequestConnected {
 		t.Errorf("request B is %s, want connected", r.Status)
 	}
 
@@ -267,7 +267,7 @@ func TestConnectFollowRevokeRestart(t *testing.T) {
 	home.publish(t, protocol.Event{Type: protocol.AuthorizationRevoked, Device: device,
 		Revoked: &protocol.RevokedBody{PolicyID: "policy-a", ProviderAddress: reqA.address}})
 	eventually(t, 60*time.Second, "A revoked", func() bool {
-		return connectionOf(t, s, accA).Status == watttstore.ConnectionRevoked
+		return connectionOf(t, s, accA).Status == wattt.ConnectionRevoked
 	})
 	if st := s.svc.Stats(); st.Revocations != 1 {
 		t.Errorf("%d revocations seen, want 1", st.Revocations)
@@ -288,11 +288,11 @@ func TestConnectFollowRevokeRestart(t *testing.T) {
 	if got := len(seqs(t, s, connA.ID)); got != keptA {
 		t.Errorf("revoked provider A got %d new readings after revocation", got-keptA)
 	}
-	if a := connectionOf(t, s, accA); a.Status != watttstore.ConnectionRevoked || a.Root != connA.Root {
+	if a := connectionOf(t, s, accA); a.Status != wattt.ConnectionRevoked || a.Root != connA.Root {
 		t.Errorf("A after restart: %s at %s, want revoked at %s", a.Status, a.Root, connA.Root)
 	}
 	connB := connectionOf(t, s, accB)
-	if connB.Status != watttstore.ConnectionLive || len(connB.SideKey) == 81 {
+	if connB.Status != wattt.ConnectionLive || len(connB.SideKey) == 81 {
 		t.Errorf("B is %s with side key %q: want live, with the key stored sealed", connB.Status, connB.SideKey)
 	}
 	sb := seqs(t, s, connB.ID)
@@ -312,7 +312,7 @@ func TestConnectFollowRevokeRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Live.Status != watttstore.ConnectionLive || d.Live.PowerDel == nil || d.Live.Reading == nil || !d.Phases {
+	if d.Live.Status != wattt.ConnectionLive || d.Live.PowerDel == nil || d.Live.Reading == nil || !d.Phases {
 		t.Errorf("dashboard live panel: %+v", d.Live)
 	}
 	// Another account cannot see B's meter.

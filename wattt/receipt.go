@@ -13,7 +13,6 @@ import (
 
 	"iotahome/internal/retry"
 	"iotahome/protocol"
-	"iotahome/store/watttstore"
 	"iotahome/tangle/direct"
 	"iotahome/tangle/ntru"
 )
@@ -77,7 +76,7 @@ func cmpErr(first, err error) error {
 // send anything there: only a MAM_DATA that opens with the account's private
 // key, is well formed, names the device it came from and carries the state
 // of an open consent request of this account becomes a connection.
-func (s *Service) receive(ctx context.Context, a watttstore.Account, m direct.Message) {
+func (s *Service) receive(ctx context.Context, a Account, m direct.Message) {
 	log := s.log.With("account", a.ID, "bundle", m.Bundle)
 	if m.Envelope.Type != protocol.MAMData {
 		log.Info("ignoring direct message that is not MAM_DATA", "type", m.Envelope.Type)
@@ -90,7 +89,7 @@ func (s *Service) receive(ctx context.Context, a watttstore.Account, m direct.Me
 		return
 	}
 	c, err := s.connect(ctx, a, key)
-	if errors.Is(err, watttstore.ErrNoPendingRequest) {
+	if errors.Is(err, ErrNoPendingRequest) {
 		s.stats.keysRejected.Add(1)
 		log.Warn("rejected MAM_DATA", "reason", "state is not an open consent request of this account", "device", key.Device)
 		return
@@ -107,16 +106,16 @@ func (s *Service) receive(ctx context.Context, a watttstore.Account, m direct.Me
 // connection to key.Device at key.Root and starts following it. Key receipt
 // calls it for every MAM_DATA that opened; it is exported for tools and
 // benchmarks that hand over a channel key directly. A state that is not an
-// open request of the account is watttstore.ErrNoPendingRequest.
-func (s *Service) Connect(ctx context.Context, accountID int64, key protocol.ChannelKey) (watttstore.Connection, error) {
+// open request of the account is ErrNoPendingRequest.
+func (s *Service) Connect(ctx context.Context, accountID int64, key protocol.ChannelKey) (Connection, error) {
 	a, err := s.st.Account(ctx, accountID)
 	if err != nil {
-		return watttstore.Connection{}, err
+		return Connection{}, err
 	}
 	return s.connect(ctx, a, key)
 }
 
-func (s *Service) connect(ctx context.Context, a watttstore.Account, key protocol.ChannelKey) (watttstore.Connection, error) {
+func (s *Service) connect(ctx context.Context, a Account, key protocol.ChannelKey) (Connection, error) {
 	if c, ok, err := s.following(ctx, a, key); err != nil || ok {
 		if ok {
 			err = s.st.ConfirmKeys(ctx, a.ID, key.State, c.ID, time.Now())
@@ -125,11 +124,11 @@ func (s *Service) connect(ctx context.Context, a watttstore.Account, key protoco
 	}
 	sealed, err := s.sealSideKey(a.Address, key.SideKey)
 	if err != nil {
-		return watttstore.Connection{}, err
+		return Connection{}, err
 	}
 	c, err := s.st.AcceptKeys(ctx, a.ID, key.State, key.Device, key.Root, sealed, time.Now())
 	if err != nil {
-		return watttstore.Connection{}, err
+		return Connection{}, err
 	}
 	s.nudge()
 	return c, nil
@@ -141,22 +140,22 @@ func (s *Service) connect(ctx context.Context, a watttstore.Account, key protoco
 // the connection stays where it is rather than skipping what it has not
 // read yet. Keys with another side key (there was a rotation since, e.g. a
 // revocation and a new grant) move the connection to the new root.
-func (s *Service) following(ctx context.Context, a watttstore.Account, key protocol.ChannelKey) (watttstore.Connection, bool, error) {
+func (s *Service) following(ctx context.Context, a Account, key protocol.ChannelKey) (Connection, bool, error) {
 	conns, err := s.st.AccountConnections(ctx, a.ID)
 	if err != nil {
-		return watttstore.Connection{}, false, err
+		return Connection{}, false, err
 	}
 	for _, c := range conns {
-		if c.Device != key.Device || c.Status != watttstore.ConnectionLive {
+		if c.Device != key.Device || c.Status != ConnectionLive {
 			continue
 		}
 		side, err := s.openSideKey(a.Address, c.SideKey)
 		if err != nil {
-			return watttstore.Connection{}, false, err
+			return Connection{}, false, err
 		}
 		return c, side == key.SideKey, nil
 	}
-	return watttstore.Connection{}, false, nil
+	return Connection{}, false, nil
 }
 
 // sideKeyContext binds a sealed side key to the account it was given to.
@@ -186,7 +185,7 @@ func (s *Service) openSideKey(address, sealed string) (string, error) {
 }
 
 // openKey decodes a MAM_DATA body and opens its sealed channel key.
-func (s *Service) openKey(a watttstore.Account, body json.RawMessage) (protocol.ChannelKey, error) {
+func (s *Service) openKey(a Account, body json.RawMessage) (protocol.ChannelKey, error) {
 	var md protocol.MAMDataBody
 	if err := json.Unmarshal(body, &md); err != nil {
 		return protocol.ChannelKey{}, fmt.Errorf("malformed body: %w", err)

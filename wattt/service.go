@@ -4,8 +4,11 @@
 // channel keys (MAM_DATA), following reader channels (DATA, KEY_ROTATION)
 // into the store, and the dashboard's figures and charts.
 //
-// Long-running work (key receipt, one follower per live connection, pruning)
-// runs in Service.Run; handlers call the other methods.
+// Long-running work (key receipt, follower workers, pruning) runs in
+// Service.Run (Service.Follow runs only the followers, for follower-only
+// processes); handlers call the other methods. Domain types and the Store
+// interface are in model.go and store.go; the stores are store/watttsqlite
+// and store/watttpg.
 package wattt
 
 import (
@@ -17,7 +20,6 @@ import (
 
 	"iotahome/internal/retry"
 	"iotahome/store/serverkey"
-	"iotahome/store/watttstore"
 	"iotahome/tangle/client"
 	"iotahome/tangle/direct"
 )
@@ -30,15 +32,21 @@ type Config struct {
 
 	Location *time.Location // for "today" and day buckets (time.Local)
 
-	FollowInterval time.Duration // pause between channel polls when nothing is new (1 s)
-	KeyInterval    time.Duration // pause between MAM_DATA polls (1 s)
-	MaxBackoff     time.Duration // longest pause after node errors (30 s)
-	FetchBatch     int           // most messages read per poll before storing (50)
-	MaxFetches     int           // channel polls in flight at once, over all followers (8)
-	KeyWait        time.Duration // how long a granted consent request waits for keys (24 h)
+	Followers       int           // follower workers in this process (1); negative: none (a web-only process)
+	FollowInterval  time.Duration // first pause before polling a channel again when nothing was new (1 s)
+	MaxIdleInterval time.Duration // the pause doubles while nothing is new, up to this (5 s)
+	NodeBatch       int           // channel addresses per findTransactions request: the node's list limit (client.DefaultListLimit)
+	BatchWait       time.Duration // how long a due meter may wait for a fuller batch (500 ms)
+	LeaseTTL        time.Duration // a worker's leases end this long after its last lease round (15 s); rounds run every third
+	MaxMeters       int           // most meters one worker follows (0: its fair share, no cap)
+	KeyInterval     time.Duration // pause between MAM_DATA polls (1 s)
+	MaxBackoff      time.Duration // longest pause after node or store errors (30 s)
+	FetchBatch      int           // most messages read ahead at once by a meter that is behind (50)
+	MaxFetches      int           // catch-up reads in flight at once, over all workers (8)
+	KeyWait         time.Duration // how long a granted consent request waits for keys (24 h)
 
-	Retention     watttstore.Retention // (DefaultRetention)
-	DefaultTariff watttstore.Tariff    // until the user sets one (DefaultTariff)
+	Retention     Retention // (DefaultRetention)
+	DefaultTariff Tariff    // until the user sets one (DefaultTariff)
 }
 
 // DefaultGoal is what Wattt tells the owner it wants the data for.
@@ -46,11 +54,11 @@ const DefaultGoal = "Show your electricity and gas use, solar return and estimat
 
 // DefaultRetention keeps full-resolution readings for 48 hours, minute
 // aggregates for 35 days, and hour and day aggregates for good.
-var DefaultRetention = watttstore.Retention{Raw: 48 * time.Hour, Minute: 35 * 24 * time.Hour}
+var DefaultRetention = Retention{Raw: 48 * time.Hour, Minute: 35 * 24 * time.Hour}
 
 // DefaultTariff is a plausible Dutch household tariff (euro, incl. VAT) in
 // 2026, used until the user enters theirs.
-var DefaultTariff = watttstore.Tariff{PerKWh: 0.27, PerKWhReturned: 0.27, PerM3: 1.35, StandingPerDay: 0.95}
+var DefaultTariff = Tariff{PerKWh: 0.27, PerKWhReturned: 0.27, PerM3: 1.35, StandingPerDay: 0.95}
 
 func (c Config) withDefaults() Config {
 	if c.MyHomeURL == "" {
@@ -65,8 +73,38 @@ func (c Config) withDefaults() Config {
 	if c.Location == nil {
 		c.Location = time.Local
 	}
+	if c.Followers == 0 {
+		c.Followers = 1
+	}
+	if c.Followers == 0 {
+		c.Followers = 1
+	}
 	if c.FollowInterval <= 0 {
 		c.FollowInterval = time.Second
+	}
+	if c.MaxIdleInterval < c.FollowInterval {
+		c.MaxIdleInterval = max(5*time.Second, c.FollowInterval)
+	}
+	if c.NodeBatch <= 0 {
+		c.NodeBatch = client.DefaultListLimit
+	}
+	if c.BatchWait <= 0 {
+		c.BatchWait = 500 * time.Millisecond
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = 15 * time.Second
+	}
+	if c.MaxIdleInterval < c.FollowInterval {
+		c.MaxIdleInterval = max(5*time.Second, c.FollowInterval)
+	}
+	if c.NodeBatch <= 0 {
+		c.NodeBatch = client.DefaultListLimit
+	}
+	if c.BatchWait <= 0 {
+		c.BatchWait = 500 * time.Millisecond
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = 15 * time.Second
 	}
 	if c.KeyInterval <= 0 {
 		c.KeyInterval = time.Second
@@ -83,10 +121,10 @@ func (c Config) withDefaults() Config {
 	if c.KeyWait <= 0 {
 		c.KeyWait = 24 * time.Hour
 	}
-	if c.Retention == (watttstore.Retention{}) {
+	if c.Retention == (Retention{}) {
 		c.Retention = DefaultRetention
 	}
-	if c.DefaultTariff == (watttstore.Tariff{}) {
+	if c.DefaultTariff == (Tariff{}) {
 		c.DefaultTariff = DefaultTariff
 	}
 	return c
@@ -100,12 +138,16 @@ type Stats struct {
 	Readings     int64 // readings stored
 	Skipped      int64 // channel messages ignored as malformed
 	Revocations  int64 // connections that lost access
-	Followers    int64 // followers running now
+	Followers    int64 // meters this process's workers follow now
+	Polls        int64 // channel addresses asked for
+	PollRequests int64 // batched polls (each one findTransactions per NodeBatch addresses, and getTrytes for what it found)
+	NodeErrors   int64 // polls and catch-up reads that failed to reach the node
+	StoreErrors  int64 // batches of progress the store did not take (read again later)
 }
 
 // Service is Wattt's domain. It is safe for concurrent use.
 type Service struct {
-	st     *watttstore.Store
+	st     Store
 	key    *serverkey.Key
 	tangle *client.Client
 	inbox  *direct.Reader // reads the accounts' addresses for MAM_DATA
@@ -115,25 +157,22 @@ type Service struct {
 	keysMu sync.Mutex
 	keys   map[int64]*keyPair // by account id: deriving NTRU keys is not free
 
-	followMu  sync.Mutex
-	followers map[int64]bool // connection ids being followed
-	wake      chan struct{}  // a connection went live: start its follower
-	fetches   chan struct{}  // semaphore bounding concurrent channel polls
+	leaseGen atomic.Uint64 // bumped when a connection goes live: workers run a lease round at once
+	fetches  chan struct{} // semaphore bounding concurrent catch-up reads
 
 	stats struct {
 		keysAccepted, keysRejected, messages, readings, skipped, revocations, followers atomic.Int64
+		polls, pollRequests, nodeErrors, storeErrors                                    atomic.Int64
 	}
 }
 
 // New returns a service; nothing runs until Run.
-func New(st *watttstore.Store, key *serverkey.Key, tangle *client.Client, log *slog.Logger, cfg Config) *Service {
+func New(st Store, key *serverkey.Key, tangle *client.Client, log *slog.Logger, cfg Config) *Service {
 	cfg = cfg.withDefaults()
 	return &Service{
 		st: st, key: key, tangle: tangle, inbox: direct.NewReader(tangle, direct.Limits{}), log: log.With("site", "wattt"), cfg: cfg,
-		keys:      make(map[int64]*keyPair),
-		followers: make(map[int64]bool),
-		wake:      make(chan struct{}, 1),
-		fetches:   make(chan struct{}, cfg.MaxFetches),
+		keys:    make(map[int64]*keyPair),
+		fetches: make(chan struct{}, cfg.MaxFetches),
 	}
 }
 
@@ -146,26 +185,24 @@ func (s *Service) Stats() Stats {
 		KeysAccepted: s.stats.keysAccepted.Load(), KeysRejected: s.stats.keysRejected.Load(),
 		Messages: s.stats.messages.Load(), Readings: s.stats.readings.Load(), Skipped: s.stats.skipped.Load(),
 		Revocations: s.stats.revocations.Load(), Followers: s.stats.followers.Load(),
+		Polls: s.stats.polls.Load(), PollRequests: s.stats.pollRequests.Load(),
+		NodeErrors: s.stats.nodeErrors.Load(), StoreErrors: s.stats.storeErrors.Load(),
 	}
 }
 
-// Run does the background work until ctx ends: key receipt, a follower per
-// live connection, and hourly pruning. It returns when all of them stopped.
+// Run does the background work until ctx ends: key receipt, the follower
+// workers, and hourly pruning. It returns when all of them stopped.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.receiveKeys(ctx) })
 	wg.Go(func() { s.prune(ctx) })
-	s.superviseFollowers(ctx, &wg)
+	s.Follow(ctx)
 	wg.Wait()
 }
 
-// nudge wakes the follower supervisor without blocking.
-func (s *Service) nudge() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+// nudge makes this process's workers run a lease round now (a connection
+// went live), instead of at their next one.
+func (s *Service) nudge() { s.leaseGen.Add(1) }
 
 // prune deletes data past its retention once an hour (and at start).
 func (s *Service) prune(ctx context.Context) {

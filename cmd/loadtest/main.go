@@ -35,10 +35,10 @@ import (
 	"time"
 
 	handlers "iotahome/handlers/myhome"
-	"iotahome/handlers/websession"
 	"iotahome/internal/umask"
 	"iotahome/myhome"
 	"iotahome/protocol"
+	"iotahome/session"
 	"iotahome/store/myhomestore"
 	"iotahome/store/serverkey"
 	"iotahome/tangle/client"
@@ -108,7 +108,7 @@ func run(clients, policies int, duration time.Duration, maxRequests int, path st
 	if err := seedHome(ctx, st, acct, policies); err != nil {
 		return err
 	}
-	sid, err := websession.NewID()
+	sid, err := session.NewID()
 	if err != nil {
 		return err
 	}

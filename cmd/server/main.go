@@ -79,7 +79,11 @@ func main() {
 }
 
 // run serves until ctx ends (SIGINT/SIGTERM in main), then shuts down.
+// `server follow …` runs a follower-only Wattt process instead (follow.go).
 func run(ctx context.Context, args []string, log *slog.Logger) error {
+	if len(args) > 0 && args[0] == "follow" {
+		return runFollow(ctx, args[1:], log)
+	}
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	cfg := serverConfig{Node: client.DefaultConfig(), Log: log}
 	fs.StringVar(&cfg.Site, "site", envdefault.String("IOTAHOME_SITE", "both"), "which site to serve: myhome, wattt or both (env IOTAHOME_SITE)")

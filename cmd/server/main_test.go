@@ -85,3 +85,16 @@ func TestRejectsUnknownSite(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestFollowNeedsTheSitesKey: a follower-only process must not make up a
+// server key of its own (it could open none of the stored side keys).
+func TestFollowNeedsTheSitesKey(t *testing.T) {
+	t.Setenv("WATTT_SERVER_KEY", "")
+	err := run(context.Background(), []string{"follow", "--data", t.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), "server key") {
+		t.Fatalf("err = %v", err)
+	}
+	if err := run(context.Background(), []string{"follow", "--followers", "0", "--data", t.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
+		t.Fatal("accepted --followers 0")
+	}
+}

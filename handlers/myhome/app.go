@@ -16,6 +16,7 @@ import (
 
 	"iotahome/handlers/websession"
 	"iotahome/myhome"
+	"iotahome/session"
 	"iotahome/views/layout"
 	views "iotahome/views/myhome"
 )
@@ -35,7 +36,7 @@ type handlers struct {
 }
 
 // New builds My Home's Echo app over svc, with sessions kept in sessions.
-func New(svc *myhome.Service, sessions websession.Store, log *slog.Logger) *echo.Echo {
+func New(svc *myhome.Service, sessions session.Store, log *slog.Logger) *echo.Echo {
 	h := &handlers{svc: svc, sess: websession.New(sessions, websession.Config{CookieName: SessionCookie}), log: log}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"iotahome/handlers/websession"
 	"iotahome/myhome"
 	"iotahome/protocol"
+	"iotahome/session"
 	"iotahome/store/myhomestore"
 	"iotahome/store/serverkey"
 	"iotahome/tangle/client"
@@ -57,12 +57,12 @@ func BenchmarkPoliciesPage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	sid, _ := websession.NewID()
+	sid, _ := session.NewID()
 	st.CreateSession(ctx, sid, acct, time.Now().Add(time.Hour))
 	e := New(svc, st, log)
 	req := httptest.NewRequest(http.MethodGet, "/policies", nil)
 	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: sid})
-	pre, _ := websession.NewID()
+	pre, _ := session.NewID()
 	req.AddCookie(&http.Cookie{Name: CSRFCookie, Value: pre})
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, req)

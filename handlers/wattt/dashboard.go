@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"iotahome/store/watttstore"
 	views "iotahome/views/wattt"
 	"iotahome/wattt"
 )
@@ -24,7 +23,7 @@ func (h *handler) dashboardPage(c echo.Context, connID int64) (views.DashboardPa
 		return views.DashboardPage{}, false, err
 	}
 	p := views.DashboardPage{Connections: ov.Connections}
-	if ov.Latest != nil && (ov.Latest.Status == watttstore.RequestGranted || (len(ov.Connections) == 0 && ov.Latest.Status == watttstore.RequestPending)) {
+	if ov.Latest != nil && (ov.Latest.Status == wattt.RequestGranted || (len(ov.Connections) == 0 && ov.Latest.Status == wattt.RequestPending)) {
 		p.Waiting = ov.Latest
 	}
 	if len(ov.Connections) == 0 {
@@ -101,7 +100,7 @@ func (h *handler) live(c echo.Context) error {
 	if l.At != nil {
 		out.At = l.At.Format(time.RFC3339)
 	}
-	if l.Status == watttstore.ConnectionRevoked && l.RevokedAt != nil {
+	if l.Status == wattt.ConnectionRevoked && l.RevokedAt != nil {
 		out.StatusText = "Revoked on " + views.When(*l.RevokedAt, h.loc) + ". Wattt keeps the data received before and gets nothing new."
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
@@ -131,7 +130,7 @@ func (h *handler) tariff(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var t watttstore.Tariff
+	var t wattt.Tariff
 	for _, f := range []struct {
 		name, label string
 		dst         *float64

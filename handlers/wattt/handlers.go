@@ -17,7 +17,7 @@ import (
 
 	"iotahome/handlers/websession"
 	"iotahome/protocol/providermeta"
-	"iotahome/store/watttstore"
+	"iotahome/session"
 	"iotahome/views/layout"
 	views "iotahome/views/wattt"
 	"iotahome/wattt"
@@ -39,7 +39,7 @@ type handler struct {
 }
 
 // New returns the Wattt site as an Echo app. Sessions live in st.
-func New(svc *wattt.Service, st websession.Store, log *slog.Logger) *echo.Echo {
+func New(svc *wattt.Service, st session.Store, log *slog.Logger) *echo.Echo {
 	h := &handler{
 		svc:      svc,
 		sessions: websession.New(st, websession.Config{CookieName: SessionCookie}),
@@ -223,7 +223,7 @@ func (h *handler) returned(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if r.Status == watttstore.RequestDenied {
+	if r.Status == wattt.RequestDenied {
 		return render(c, http.StatusOK, views.Denied(h.chrome(c, "")))
 	}
 	return c.Redirect(http.StatusSeeOther, "/connect/waiting?state="+r.State)
@@ -240,9 +240,9 @@ func (h *handler) waiting(c echo.Context) error {
 		return err
 	}
 	switch r.Status {
-	case watttstore.RequestConnected:
+	case wattt.RequestConnected:
 		return c.Redirect(http.StatusSeeOther, "/dashboard?c="+strconv.FormatInt(*r.ConnectionID, 10))
-	case watttstore.RequestDenied:
+	case wattt.RequestDenied:
 		return render(c, http.StatusOK, views.Denied(h.chrome(c, "")))
 	}
 	return render(c, http.StatusOK, views.Waiting(h.chrome(c, ""), r, time.Now()))

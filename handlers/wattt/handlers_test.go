@@ -22,7 +22,7 @@ import (
 	"iotahome/protocol"
 	"iotahome/protocol/providermeta"
 	"iotahome/store/serverkey"
-	"iotahome/store/watttstore"
+	"iotahome/store/watttsqlite"
 	"iotahome/tangle/client"
 	"iotahome/wattt"
 )
@@ -31,13 +31,13 @@ import (
 // workers: handlers need none of them, and no node is contacted.
 type testSite struct {
 	e   *echo.Echo
-	st  *watttstore.Store
+	st  wattt.Store
 	svc *wattt.Service
 }
 
 func newSite(t testing.TB) *testSite {
 	t.Helper()
-	st, err := watttstore.Open(context.Background(), filepath.Join(t.TempDir(), "wattt.db"))
+	st, err := watttsqlite.Open(context.Background(), filepath.Join(t.TempDir(), "wattt.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestReturnHandlerChecksState(t *testing.T) {
 		}
 	}
 	// Bob's request was not touched by Alice's attempt.
-	if r, _ := s.st.ConsentRequest(context.Background(), bob.accountID(), stateB); r.Status != watttstore.RequestPending {
+	if r, _ := s.st.ConsentRequest(context.Background(), bob.accountID(), stateB); r.Status != wattt.RequestPending {
 		t.Errorf("bob's request is %s", r.Status)
 	}
 	rec := alice.get("/connect/return?state=" + url.QueryEscape(stateA) + "&result=granted&policy=p1")
@@ -247,14 +247,14 @@ func TestDashboardSessionIsolationTariffAndExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	var rs []watttstore.StoredReading
+	var rs []wattt.StoredReading
 	for i := range 120 {
-		rs = append(rs, watttstore.StoredReading{Seq: int64(i), Reading: protocol.Reading{
+		rs = append(rs, wattt.StoredReading{Seq: int64(i), Reading: protocol.Reading{
 			Time: now.Add(time.Duration(i-120) * time.Second), DeliveredT1: f(100 + float64(i)/1000), PowerDelivered: f(1.234), PowerReturned: f(0),
 			Phases: []protocol.Phase{{Phase: 1, Voltage: f(231.5), Current: f(5)}},
 		}})
 	}
-	if _, err := s.st.Advance(ctx, watttstore.Progress{ConnectionID: conn.ID, FromRoot: "ROOT", Root: "ROOT2", SideKey: "KEY", Messages: 1, Readings: rs}, time.UTC); err != nil {
+	if _, err := s.st.Advance(ctx, time.UTC, []wattt.Progress{wattt.Progress{ConnectionID: conn.ID, FromRoot: "ROOT", Root: "ROOT2", SideKey: "KEY", Messages: 1, Readings: rs}}); err != nil {
 		t.Fatal(err)
 	}
 	id := strconv.FormatInt(conn.ID, 10)
@@ -297,7 +297,7 @@ func TestDashboardSessionIsolationTariffAndExport(t *testing.T) {
 	if rec := alice.post("/tariff?c="+id, form); rec.Code != http.StatusForbidden && rec.Code != http.StatusBadRequest {
 		t.Errorf("tariff without CSRF: %d", rec.Code)
 	}
-	if tr, _ := s.st.Tariff(ctx, alice.accountID(), watttstore.Tariff{}); tr.PerKWh != 0.31 || tr.PerKWhReturned != 0.1 {
+	if tr, _ := s.st.Tariff(ctx, alice.accountID(), wattt.Tariff{}); tr.PerKWh != 0.31 || tr.PerKWhReturned != 0.1 {
 		t.Errorf("tariff stored %+v", tr)
 	}
 
@@ -413,7 +413,7 @@ func TestPlansDocumentAndRenewal(t *testing.T) {
 	if c, _ := s.st.Connection(ctx, conn.ID); c.Root != key.Root {
 		t.Fatalf("renewal moved the connection to %s", c.Root)
 	}
-	if r, _ := s.st.ConsentRequest(ctx, b.accountID(), monthly.State); r.Status != watttstore.RequestConnected {
+	if r, _ := s.st.ConsentRequest(ctx, b.accountID(), monthly.State); r.Status != wattt.RequestConnected {
 		t.Fatalf("renewal request is %s", r.Status)
 	}
 	body = b.get("/dashboard").Body.String()

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"iotahome/protocol"
-	"iotahome/store/watttstore"
 	"iotahome/wattt"
 )
 
@@ -35,7 +34,7 @@ func seedDays(tb testing.TB, s *testSite, b *browser, days int) int64 {
 	root := "ROOT"
 	began := time.Now()
 	for hour := start; hour.Before(end); hour = hour.Add(time.Hour) {
-		batch := make([]watttstore.StoredReading, 0, 3600)
+		batch := make([]wattt.StoredReading, 0, 3600)
 		for i := 0; i < 3600; i++ {
 			at := hour.Add(time.Duration(i) * time.Second)
 			h := float64(at.Hour()) + float64(at.Minute())/60
@@ -56,11 +55,11 @@ func seedDays(tb testing.TB, s *testSite, b *browser, days int) int64 {
 			for ph := 1; ph <= 3; ph++ {
 				r.Phases = append(r.Phases, protocol.Phase{Phase: ph, Voltage: ptr(229 + rng.Float64()*3), Current: ptr(pd / 3 * 4.3), PowerDelivered: ptr(pd / 3), PowerReturned: ptr(pr / 3)})
 			}
-			batch = append(batch, watttstore.StoredReading{Seq: seq, Reading: r})
+			batch = append(batch, wattt.StoredReading{Seq: seq, Reading: r})
 			seq++
 		}
 		next := "R" + time.Duration(seq).String()
-		if _, err := s.st.Advance(ctx, watttstore.Progress{ConnectionID: conn.ID, FromRoot: root, Root: next, SideKey: "KEY", Messages: 360, Readings: batch}, time.UTC); err != nil {
+		if _, err := s.st.Advance(ctx, time.UTC, []wattt.Progress{wattt.Progress{ConnectionID: conn.ID, FromRoot: root, Root: next, SideKey: "KEY", Messages: 360, Readings: batch}}); err != nil {
 			tb.Fatal(err)
 		}
 		root = next

@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	"github.com/labstack/echo/v4"
+
+	"iotahome/session"
 )
 
 // CSRFField is the name of the hidden form field that carries the token.
@@ -50,7 +52,7 @@ func CSRF(cookieName string) echo.MiddlewareFunc {
 			if ck, err := c.Cookie(name); err == nil && len(ck.Value) == 43 {
 				pre = ck.Value
 			} else {
-				id, err := NewID()
+				id, err := session.NewID()
 				if err != nil {
 					return err
 				}

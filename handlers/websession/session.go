@@ -1,13 +1,12 @@
 // Package websession gives an Echo site browser sessions, CSRF protection on
 // every form and the security headers both iotahome sites send. It keeps no
-// state itself: sessions live in the site's own database behind Store, so
-// they survive restarts and each site (My Home, Wattt) keeps its own.
+// state itself: sessions live in the site's own database behind
+// session.Store, so they survive restarts and each site (My Home, Wattt)
+// keeps its own.
 package websession
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,22 +14,9 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"iotahome/session"
 )
-
-// ErrNoSession is what Store.SessionAccount returns for an unknown or
-// expired session id.
-var ErrNoSession = errors.New("websession: no such session")
-
-// Store maps session ids to account ids. Each site's store implements it.
-// Ids are opaque strings; a site that numbers its accounts formats them.
-type Store interface {
-	// CreateSession records that id belongs to accountID until expires.
-	CreateSession(ctx context.Context, id, accountID string, expires time.Time) error
-	// SessionAccount returns the account of a live session, or ErrNoSession.
-	SessionAccount(ctx context.Context, id string, now time.Time) (accountID string, err error)
-	// DeleteSession forgets id (logout). Deleting an unknown id is not an error.
-	DeleteSession(ctx context.Context, id string) error
-}
 
 // Config names the cookies of one site. Both sites may run on the same host
 // with different ports, and browsers do not separate cookies by port, so the
@@ -46,7 +32,7 @@ type Config struct {
 
 // Manager issues and resolves sessions for one site.
 type Manager struct {
-	store  Store
+	store  session.Store
 	cookie string
 	maxAge time.Duration
 	now    func() time.Time
@@ -54,7 +40,7 @@ type Manager struct {
 }
 
 // New returns a Manager for a site whose sessions live in store.
-func New(store Store, cfg Config) *Manager {
+func New(store session.Store, cfg Config) *Manager {
 	if cfg.MaxAge == 0 {
 		cfg.MaxAge = 30 * 24 * time.Hour
 	}
@@ -82,7 +68,7 @@ func (m *Manager) Middleware() echo.MiddlewareFunc {
 			}
 			acct, err := m.lookup(c.Request().Context(), ck.Value)
 			switch {
-			case errors.Is(err, ErrNoSession):
+			case errors.Is(err, session.ErrNoSession):
 				m.clearCookie(c)
 			case err != nil:
 				return fmt.Errorf("websession: look up session: %w", err)
@@ -131,7 +117,7 @@ func (m *Manager) Login(c echo.Context, accountID string) error {
 			return fmt.Errorf("websession: drop old session: %w", err)
 		}
 	}
-	id, err := NewID()
+	id, err := session.NewID()
 	if err != nil {
 		return err
 	}
@@ -171,15 +157,6 @@ func (m *Manager) Logout(c echo.Context) error {
 func (m *Manager) clearCookie(c echo.Context) {
 	c.SetCookie(&http.Cookie{Name: cookieNameFor(c, m.cookie), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: isHTTPS(c), SameSite: http.SameSiteLaxMode})
-}
-
-// NewID returns a random 256-bit id, URL-safe base64 (43 characters).
-func NewID() (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("websession: random id: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
 // isHTTPS reports whether the request reached the site over TLS (directly

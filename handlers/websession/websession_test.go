@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"iotahome/session"
 )
 
-// memStore is the smallest Store: a map. Real sites keep sessions in SQLite.
+// memStore is the smallest session.Store: a map. Real sites keep sessions in SQLite.
 type memStore struct {
 	mu sync.Mutex
 	m  map[string]string
@@ -31,7 +33,7 @@ func (s *memStore) SessionAccount(_ context.Context, id string, _ time.Time) (st
 	defer s.mu.Unlock()
 	a, ok := s.m[id]
 	if !ok {
-		return "", ErrNoSession
+		return "", session.ErrNoSession
 	}
 	return a, nil
 }
@@ -154,7 +156,7 @@ func TestSessionCSRFAndHeaders(t *testing.T) {
 	if sess2 == nil || sess2.Value == sess.Value {
 		t.Fatal("session id not rotated on login")
 	}
-	if _, err := st.SessionAccount(context.Background(), sess.Value, time.Now()); err != ErrNoSession {
+	if _, err := st.SessionAccount(context.Background(), sess.Value, time.Now()); err != session.ErrNoSession {
 		t.Fatal("old session survived a new login")
 	}
 

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"iotahome/handlers/websession"
 	"iotahome/migrations"
+	"iotahome/session"
 	"iotahome/store/sqlitedb"
 )
 
@@ -115,7 +115,7 @@ func (s *Store) SetReplyCursor(ctx context.Context, id, cursor string) error {
 	return nil
 }
 
-// CreateSession implements websession.Store. Sessions are keyed by
+// CreateSession implements session.Store. Sessions are keyed by
 // migrations.SessionKey(id), never the id itself: a copy of the database
 // cannot be replayed as a cookie.
 func (s *Store) CreateSession(ctx context.Context, id, accountID string, expires time.Time) error {
@@ -126,12 +126,12 @@ func (s *Store) CreateSession(ctx context.Context, id, accountID string, expires
 	return nil
 }
 
-// SessionAccount implements websession.Store.
+// SessionAccount implements session.Store.
 func (s *Store) SessionAccount(ctx context.Context, id string, now time.Time) (string, error) {
 	var acct string
 	err := s.db.QueryRowContext(ctx, `SELECT account_id FROM sessions WHERE id = ? AND expires_at > ?`, migrations.SessionKey(id), ms(now)).Scan(&acct)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", websession.ErrNoSession
+		return "", session.ErrNoSession
 	}
 	if err != nil {
 		return "", fmt.Errorf("look up session: %w", err)
@@ -139,7 +139,7 @@ func (s *Store) SessionAccount(ctx context.Context, id string, now time.Time) (s
 	return acct, nil
 }
 
-// DeleteSession implements websession.Store.
+// DeleteSession implements session.Store.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, migrations.SessionKey(id)); err != nil {
 		return fmt.Errorf("delete session: %w", err)

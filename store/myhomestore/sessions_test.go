@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"iotahome/handlers/websession"
+	"iotahome/session"
 )
 
 // Session ids are kept only as hashes: the database alone cannot be
@@ -23,7 +23,7 @@ func TestSessionIDNotStoredInClear(t *testing.T) {
 		SealedSeed: []byte{0}, SealedChannel: []byte{0}, CreatedAt: time.Now(), RestoreState: "none"}); err != nil {
 		t.Fatal(err)
 	}
-	id, err := websession.NewID()
+	id, err := session.NewID()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestSessionIDNotStoredInClear(t *testing.T) {
 	if err := st.DeleteSession(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.SessionAccount(ctx, id, time.Now()); !errors.Is(err, websession.ErrNoSession) {
+	if _, err := st.SessionAccount(ctx, id, time.Now()); !errors.Is(err, session.ErrNoSession) {
 		t.Fatalf("deleted session resolves: %v", err)
 	}
 }

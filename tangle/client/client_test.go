@@ -146,3 +146,45 @@ func TestNodeDown(t *testing.T) {
 		t.Fatal("Bundles against a stopped node succeeded")
 	}
 }
+
+// TestBundlesAtMatchesBundles sends to several addresses and reads them all
+// in requests of two addresses: each address gets exactly what Bundles
+// returns for it, and an empty address is absent.
+func TestBundlesAtMatchesBundles(t *testing.T) {
+	c := newClient(t, client.PoWLocal)
+	ctx := context.Background()
+	var addrs []trinary.Hash
+	for i := range 5 {
+		a := randomAddress(t)
+		addrs = append(addrs, a)
+		for j := range i % 3 {
+			if _, err := c.Send(ctx, a, trinary.Trytes(strings.Repeat("M", 100*(j+1)))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got, err := c.BundlesAt(ctx, addrs, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range addrs {
+		want, err := c.Bundles(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got[a]) != len(want) || len(want) != i%3 {
+			t.Fatalf("address %d: BundlesAt gave %d bundles, Bundles %d, sent %d", i, len(got[a]), len(want), i%3)
+		}
+		for j := range want {
+			if got[a][j][0].Hash != want[j][0].Hash {
+				t.Fatalf("address %d bundle %d differs", i, j)
+			}
+		}
+		if _, ok := got[a]; len(want) == 0 && ok {
+			t.Fatalf("empty address %d present", i)
+		}
+	}
+	if _, err := c.BundlesAt(ctx, []trinary.Hash{"TOOSHORT"}, 0); err == nil {
+		t.Fatal("accepted a malformed address")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/iotaledger/iota.go/bundle"
 	"github.com/iotaledger/iota.go/consts"
 	"github.com/iotaledger/iota.go/guards"
 	"github.com/iotaledger/iota.go/trinary"
@@ -172,15 +173,7 @@ func readRoots(ctx context.Context, c *client.Client, root trinary.Trytes, key t
 		if err != nil {
 			return fmt.Errorf("mamch: fetch %s: %w", root, err)
 		}
-		r := atRoot{root: root, log: slog.Default().With("component", "tangle/mamch", "root", root)}
-		for _, b := range bundles {
-			d, err := decode(b, key, rootTrits)
-			if err != nil {
-				r.log.Warn("skipping unreadable bundle at channel address", "bundle", b[0].Bundle, "err", err)
-				continue
-			}
-			r.found = append(r.found, found{decoded: d, bundle: b[0].Bundle})
-		}
+		r := decodeAt(root, rootTrits, key, bundles)
 		select {
 		case out <- r:
 		case <-ctx.Done():
@@ -192,6 +185,22 @@ func readRoots(ctx context.Context, c *client.Client, root trinary.Trytes, key t
 		root = r.found[0].decoded.next
 	}
 	return nil
+}
+
+// decodeAt decrypts the bundles found at root's address (skipping and
+// logging those that are not a well-formed message for root); their
+// signatures are checked later, by verifyRoots.
+func decodeAt(root trinary.Trytes, rootTrits trinary.Trits, key trinary.Trytes, bundles []bundle.Bundle) atRoot {
+	r := atRoot{root: root, log: slog.Default().With("component", "tangle/mamch", "root", root)}
+	for _, b := range bundles {
+		d, err := decode(b, key, rootTrits)
+		if err != nil {
+			r.log.Warn("skipping unreadable bundle at channel address", "bundle", b[0].Bundle, "err", err)
+			continue
+		}
+		r.found = append(r.found, found{decoded: d, bundle: b[0].Bundle})
+	}
+	return r
 }
 
 // verifyRoots checks the signatures of everything found at roots.

@@ -12,7 +12,6 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"time"
 
-	"iotahome/store/watttstore"
 	"iotahome/views/layout"
 	"iotahome/wattt"
 )
@@ -307,13 +306,13 @@ type WaitStep struct {
 }
 
 // WaitSteps lists the steps of a consent request as far as it got.
-func WaitSteps(r watttstore.ConsentRequest) []WaitStep {
-	granted := r.Status == watttstore.RequestGranted || r.Status == watttstore.RequestConnected
+func WaitSteps(r wattt.ConsentRequest) []WaitStep {
+	granted := r.Status == wattt.RequestGranted || r.Status == wattt.RequestConnected
 	steps := []WaitStep{
 		{Label: "Request sent to your My Home at " + origin(r.MyHomeURL), State: "done"},
 		{Label: "You granted access", State: pick(granted, "done", "current")},
-		{Label: "Waiting for your meter to send its channel key (usually a few seconds)", State: pick(r.Status == watttstore.RequestConnected, "done", pick(granted, "current", ""))},
-		{Label: "Reading your meter's data", State: pick(r.Status == watttstore.RequestConnected, "current", "")},
+		{Label: "Waiting for your meter to send its channel key (usually a few seconds)", State: pick(r.Status == wattt.RequestConnected, "done", pick(granted, "current", ""))},
+		{Label: "Reading your meter's data", State: pick(r.Status == wattt.RequestConnected, "current", "")},
 	}
 	return steps
 }
@@ -327,7 +326,7 @@ func pick(cond bool, a, b string) string {
 
 // Waiting shows the progress of a granted request until the keys arrive.
 // It reloads itself every 2 seconds (no JavaScript needed).
-func Waiting(c Chrome, r watttstore.ConsentRequest, now time.Time) templ.Component {
+func Waiting(c Chrome, r wattt.ConsentRequest, now time.Time) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

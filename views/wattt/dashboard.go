@@ -1,14 +1,13 @@
 package wattt
 
 import (
-	"iotahome/store/watttstore"
 	"iotahome/wattt"
 )
 
 // revoked reports whether the dashboard's connection was revoked: its
 // figures are the last ones Wattt will ever get.
 func revoked(d wattt.Dashboard) bool {
-	return d.Live.Status == watttstore.ConnectionRevoked
+	return d.Live.Status == wattt.ConnectionRevoked
 }
 
 // revokedNotice is the warning under the heading of a revoked dashboard.

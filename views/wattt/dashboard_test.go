@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"iotahome/store/watttstore"
 	"iotahome/wattt"
 )
 
@@ -45,7 +44,7 @@ func section(t *testing.T, html, from, to string) string {
 func TestRevokedDashboardSaysSo(t *testing.T) {
 	at := time.Date(2026, 11, 25, 15, 51, 40, 0, time.UTC)
 	pd := 0.258
-	live := wattt.Live{ConnectionID: 7, Status: watttstore.ConnectionLive, PowerDel: &pd, LastReadingAt: &at}
+	live := wattt.Live{ConnectionID: 7, Status: wattt.ConnectionLive, PowerDel: &pd, LastReadingAt: &at}
 
 	page := render(t, DashboardPage{D: wattt.Dashboard{Live: live}})
 	panel := section(t, page, `data-live-url=`, `</section>`)
@@ -58,7 +57,7 @@ func TestRevokedDashboardSaysSo(t *testing.T) {
 		t.Error("a live dashboard looks revoked")
 	}
 
-	live.Status, live.RevokedAt = watttstore.ConnectionRevoked, &at
+	live.Status, live.RevokedAt = wattt.ConnectionRevoked, &at
 	page = render(t, DashboardPage{D: wattt.Dashboard{Live: live}})
 	panel = section(t, page, `<section class="card live stale"`, `</section>`)
 	for _, want := range []string{"Last power reading", "No new data since Wed 25 Nov 2026, 16:51:40 CET", "0.258 kW"} {
@@ -82,7 +81,7 @@ func TestRevokedDashboardSaysSo(t *testing.T) {
 }
 
 func TestEmptyChartsAreMessages(t *testing.T) {
-	d := wattt.Dashboard{Live: wattt.Live{ConnectionID: 1, Status: watttstore.ConnectionLive}, HasGas: true}
+	d := wattt.Dashboard{Live: wattt.Live{ConnectionID: 1, Status: wattt.ConnectionLive}, HasGas: true}
 	page := render(t, DashboardPage{D: d})
 	for _, want := range []string{"No readings today yet.", "No electricity use recorded today yet.", "No electricity use recorded in the last 30 days.",
 		"No gas use recorded today yet.", "No gas use recorded in the last 30 days."} {

@@ -1,4 +1,4 @@
-package watttstore
+package watttsqlite
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"iotahome/wattt"
 	"iotahome/wattt/aggregate"
 )
 
@@ -33,19 +34,19 @@ func (s *Store) Buckets(ctx context.Context, conn int64, res aggregate.Resolutio
 	rows, err := s.db.QueryContext(ctx, `SELECT `+bucketColumns+` FROM aggregates
 		WHERE connection_id = ? AND res = ? AND bucket_s >= ? AND bucket_s < ? ORDER BY bucket_s`, conn, int64(res), from.Unix(), to.Unix())
 	if err != nil {
-		return nil, nil, fmt.Errorf("watttstore: buckets: %w", err)
+		return nil, nil, fmt.Errorf("watttsqlite: buckets: %w", err)
 	}
 	defer rows.Close()
 	var out []aggregate.Bucket
 	for rows.Next() {
 		b, err := scanBucket(rows)
 		if err != nil {
-			return nil, nil, fmt.Errorf("watttstore: buckets: %w", err)
+			return nil, nil, fmt.Errorf("watttsqlite: buckets: %w", err)
 		}
 		out = append(out, b)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("watttstore: buckets: %w", err)
+		return nil, nil, fmt.Errorf("watttsqlite: buckets: %w", err)
 	}
 	prev, err := scanBucket(s.db.QueryRowContext(ctx, `SELECT `+bucketColumns+` FROM aggregates
 		WHERE connection_id = ? AND res = ? AND bucket_s < ? ORDER BY bucket_s DESC LIMIT 1`, conn, int64(res), from.Unix()))
@@ -53,89 +54,58 @@ func (s *Store) Buckets(ctx context.Context, conn int64, res aggregate.Resolutio
 		return out, nil, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("watttstore: bucket before %v: %w", from, err)
+		return nil, nil, fmt.Errorf("watttsqlite: bucket before %v: %w", from, err)
 	}
 	return out, &prev, nil
 }
 
-// Retention says how long each resolution is kept; zero keeps it forever.
-type Retention struct {
-	Raw    time.Duration // full-resolution readings
-	Minute time.Duration
-	Hour   time.Duration
-}
-
 // Prune deletes full-resolution readings and aggregates older than the
 // retention allows, counted back from now.
-func (s *Store) Prune(ctx context.Context, now time.Time, keep Retention) error {
+func (s *Store) Prune(ctx context.Context, now time.Time, keep wattt.Retention) error {
 	if keep.Raw > 0 {
 		if _, err := s.db.ExecContext(ctx, `DELETE FROM readings WHERE t < ?`, ms(now.Add(-keep.Raw))); err != nil {
-			return fmt.Errorf("watttstore: prune readings: %w", err)
+			return fmt.Errorf("watttsqlite: prune readings: %w", err)
 		}
 	}
-	for _, r := range []struct {
-		res  aggregate.Resolution
-		keep time.Duration
-	}{{aggregate.Minute, keep.Minute}, {aggregate.Hour, keep.Hour}} {
-		if r.keep <= 0 {
-			continue
-		}
-		if _, err := s.db.ExecContext(ctx, `DELETE FROM aggregates WHERE res = ? AND bucket_s < ?`, int64(r.res), now.Add(-r.keep).Unix()); err != nil {
-			return fmt.Errorf("watttstore: prune aggregates: %w", err)
+	for res, before := range keep.AggregateCutoffs(now) {
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM aggregates WHERE res = ? AND bucket_s < ?`, int64(res), before); err != nil {
+			return fmt.Errorf("watttsqlite: prune aggregates: %w", err)
 		}
 	}
 	return nil
 }
 
-// Tariff holds an account's prices in euro.
-type Tariff struct {
-	PerKWh         float64 // electricity taken from the grid
-	PerKWhReturned float64 // paid back for electricity fed in
-	PerM3          float64 // gas
-	StandingPerDay float64 // fixed charges per day
-}
-
 // Tariff returns the account's tariff, or def when none was set.
-func (s *Store) Tariff(ctx context.Context, accountID int64, def Tariff) (Tariff, error) {
-	var t Tariff
+func (s *Store) Tariff(ctx context.Context, accountID int64, def wattt.Tariff) (wattt.Tariff, error) {
+	var t wattt.Tariff
 	err := s.db.QueryRowContext(ctx, `SELECT per_kwh, per_kwh_returned, per_m3, standing_per_day FROM tariffs WHERE account_id = ?`, accountID).
 		Scan(&t.PerKWh, &t.PerKWhReturned, &t.PerM3, &t.StandingPerDay)
 	if errors.Is(err, sql.ErrNoRows) {
 		return def, nil
 	}
 	if err != nil {
-		return Tariff{}, fmt.Errorf("watttstore: tariff: %w", err)
+		return wattt.Tariff{}, fmt.Errorf("watttsqlite: tariff: %w", err)
 	}
 	return t, nil
 }
 
 // SetTariff stores the account's tariff.
-func (s *Store) SetTariff(ctx context.Context, accountID int64, t Tariff) error {
+func (s *Store) SetTariff(ctx context.Context, accountID int64, t wattt.Tariff) error {
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO tariffs (account_id, per_kwh, per_kwh_returned, per_m3, standing_per_day, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET per_kwh = excluded.per_kwh,
 		per_kwh_returned = excluded.per_kwh_returned, per_m3 = excluded.per_m3, standing_per_day = excluded.standing_per_day,
 		updated_at = excluded.updated_at`,
 		accountID, t.PerKWh, t.PerKWhReturned, t.PerM3, t.StandingPerDay, ms(time.Now())); err != nil {
-		return fmt.Errorf("watttstore: set tariff: %w", err)
+		return fmt.Errorf("watttsqlite: set tariff: %w", err)
 	}
 	return nil
-}
-
-// CurvePoint is the average power (and voltage per phase) over one step of
-// a power curve.
-type CurvePoint struct {
-	Start    int64 // unix seconds
-	PowerDel float64
-	PowerRet float64
-	Voltage  [3]float64
-	HasV     [3]bool
 }
 
 // PowerCurve returns average power and voltage per step (a multiple of a
 // minute) for [from, to), from the minute aggregates. SQLite does the
 // averaging, and only the columns a curve needs leave it: this is the
 // biggest query behind the dashboard.
-func (s *Store) PowerCurve(ctx context.Context, conn int64, from, to time.Time, step time.Duration) ([]CurvePoint, error) {
+func (s *Store) PowerCurve(ctx context.Context, conn int64, from, to time.Time, step time.Duration) ([]wattt.CurvePoint, error) {
 	w := max(int64(step/time.Second), int64(aggregate.Minute))
 	args := []any{conn, int64(aggregate.Minute), from.Unix(), to.Unix()}
 	// One point per minute bucket needs no grouping (and no sorter).
@@ -150,18 +120,18 @@ func (s *Store) PowerCurve(ctx context.Context, conn int64, from, to time.Time, 
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("watttstore: power curve: %w", err)
+		return nil, fmt.Errorf("watttsqlite: power curve: %w", err)
 	}
 	defer rows.Close()
-	var out []CurvePoint
+	var out []wattt.CurvePoint
 	for rows.Next() {
-		var p CurvePoint
+		var p wattt.CurvePoint
 		var np int64
 		var sd, sr float64
 		var nv [3]int64
 		var sv [3]float64
 		if err := rows.Scan(&p.Start, &np, &sd, &sr, &nv[0], &sv[0], &nv[1], &sv[1], &nv[2], &sv[2]); err != nil {
-			return nil, fmt.Errorf("watttstore: power curve: %w", err)
+			return nil, fmt.Errorf("watttsqlite: power curve: %w", err)
 		}
 		if np > 0 {
 			p.PowerDel, p.PowerRet = sd/float64(np), sr/float64(np)

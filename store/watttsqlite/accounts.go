@@ -1,4 +1,4 @@
-package watttstore
+package watttsqlite
 
 import (
 	"context"
@@ -9,74 +9,59 @@ import (
 	"strconv"
 	"time"
 
-	"iotahome/handlers/websession"
+	"iotahome/session"
+	"iotahome/wattt"
 )
 
-// Account is one provider identity. SealedSeed is the seed sealed with the
-// server key (the store never sees it in clear).
-type Account struct {
-	ID         int64
-	Address    string
-	PublicKey  string
-	SealedSeed []byte
-	Cursor     string // direct-message cursor on Address
-	CreatedAt  time.Time
-}
-
 // CreateAccount stores a new account and returns its id.
-func (s *Store) CreateAccount(ctx context.Context, a Account) (int64, error) {
+func (s *Store) CreateAccount(ctx context.Context, a wattt.Account) (int64, error) {
 	res, err := s.db.ExecContext(ctx,
 		`INSERT INTO accounts (address, public_key, sealed_seed, direct_cursor, created_at) VALUES (?, ?, ?, ?, ?)`,
 		a.Address, a.PublicKey, a.SealedSeed, a.Cursor, ms(a.CreatedAt))
 	if err != nil {
-		return 0, fmt.Errorf("watttstore: create account: %w", err)
+		return 0, fmt.Errorf("watttsqlite: create account: %w", err)
 	}
 	return res.LastInsertId()
 }
 
 const accountColumns = `id, address, public_key, sealed_seed, direct_cursor, created_at`
 
-func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
-	var a Account
+func scanAccount(row interface{ Scan(...any) error }) (wattt.Account, error) {
+	var a wattt.Account
 	var created int64
 	if err := row.Scan(&a.ID, &a.Address, &a.PublicKey, &a.SealedSeed, &a.Cursor, &created); err != nil {
-		return Account{}, err
+		return wattt.Account{}, err
 	}
 	a.CreatedAt = fromMS(created)
 	return a, nil
 }
 
 // Account returns the account with the given id.
-func (s *Store) Account(ctx context.Context, id int64) (Account, error) {
+func (s *Store) Account(ctx context.Context, id int64) (wattt.Account, error) {
 	a, err := scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Account{}, ErrNotFound
+		return wattt.Account{}, wattt.ErrNotFound
 	}
 	if err != nil {
-		return Account{}, fmt.Errorf("watttstore: account %d: %w", id, err)
+		return wattt.Account{}, fmt.Errorf("watttsqlite: account %d: %w", id, err)
 	}
 	return a, nil
 }
 
-// AccountsAwaitingKeys returns the accounts with a consent request that
-// came back from My Home granted at or after returnedSince and has not been
-// answered with keys yet. Only these addresses are worth polling for
-// MAM_DATA: a request that never came back (anyone can start one with a
-// POST) costs no polling. Keys that arrive before the browser comes back
-// wait on the Tangle under their day's tag.
-func (s *Store) AccountsAwaitingKeys(ctx context.Context, returnedSince time.Time) ([]Account, error) {
+// AccountsAwaitingKeys implements wattt.AccountStore.
+func (s *Store) AccountsAwaitingKeys(ctx context.Context, returnedSince time.Time) ([]wattt.Account, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id IN (
 		SELECT account_id FROM consent_requests WHERE status = 'granted' AND returned_at >= ?) ORDER BY id`,
 		ms(returnedSince))
 	if err != nil {
-		return nil, fmt.Errorf("watttstore: accounts awaiting keys: %w", err)
+		return nil, fmt.Errorf("watttsqlite: accounts awaiting keys: %w", err)
 	}
 	defer rows.Close()
-	var out []Account
+	var out []wattt.Account
 	for rows.Next() {
 		a, err := scanAccount(rows)
 		if err != nil {
-			return nil, fmt.Errorf("watttstore: accounts awaiting keys: %w", err)
+			return nil, fmt.Errorf("watttsqlite: accounts awaiting keys: %w", err)
 		}
 		out = append(out, a)
 	}
@@ -86,13 +71,13 @@ func (s *Store) AccountsAwaitingKeys(ctx context.Context, returnedSince time.Tim
 // SetCursor records how far the account's address has been read.
 func (s *Store) SetCursor(ctx context.Context, accountID int64, cursor string) error {
 	if _, err := s.db.ExecContext(ctx, `UPDATE accounts SET direct_cursor = ? WHERE id = ?`, cursor, accountID); err != nil {
-		return fmt.Errorf("watttstore: set cursor: %w", err)
+		return fmt.Errorf("watttsqlite: set cursor: %w", err)
 	}
 	return nil
 }
 
-// Sessions implement websession.Store; account ids are formatted decimal.
-var _ websession.Store = (*Store)(nil)
+// Sessions implement session.Store; account ids are formatted decimal.
+var _ session.Store = (*Store)(nil)
 
 func tokenHash(id string) []byte {
 	h := sha256.Sum256([]byte(id))
@@ -103,11 +88,11 @@ func tokenHash(id string) []byte {
 func (s *Store) CreateSession(ctx context.Context, id, accountID string, expires time.Time) error {
 	acct, err := strconv.ParseInt(accountID, 10, 64)
 	if err != nil {
-		return fmt.Errorf("watttstore: session account id %q: %w", accountID, err)
+		return fmt.Errorf("watttsqlite: session account id %q: %w", accountID, err)
 	}
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
 		tokenHash(id), acct, ms(time.Now()), ms(expires)); err != nil {
-		return fmt.Errorf("watttstore: create session: %w", err)
+		return fmt.Errorf("watttsqlite: create session: %w", err)
 	}
 	return nil
 }
@@ -117,10 +102,10 @@ func (s *Store) SessionAccount(ctx context.Context, id string, now time.Time) (s
 	var acct int64
 	err := s.db.QueryRowContext(ctx, `SELECT account_id FROM sessions WHERE token_hash = ? AND expires_at > ?`, tokenHash(id), ms(now)).Scan(&acct)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", websession.ErrNoSession
+		return "", session.ErrNoSession
 	}
 	if err != nil {
-		return "", fmt.Errorf("watttstore: session: %w", err)
+		return "", fmt.Errorf("watttsqlite: session: %w", err)
 	}
 	return strconv.FormatInt(acct, 10), nil
 }
@@ -128,7 +113,7 @@ func (s *Store) SessionAccount(ctx context.Context, id string, now time.Time) (s
 // DeleteSession forgets a session.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(id)); err != nil {
-		return fmt.Errorf("watttstore: delete session: %w", err)
+		return fmt.Errorf("watttsqlite: delete session: %w", err)
 	}
 	return nil
 }
@@ -136,7 +121,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 // DeleteExpiredSessions removes sessions that ended before now.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, ms(now)); err != nil {
-		return fmt.Errorf("watttstore: delete expired sessions: %w", err)
+		return fmt.Errorf("watttsqlite: delete expired sessions: %w", err)
 	}
 	return nil
 }
